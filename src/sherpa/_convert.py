@@ -1,0 +1,110 @@
+"""Conversions of user values to plain Python, shared by the trial and runner sides.
+
+No numpy import here: numpy values are recognised by their type's module.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "check_iteration",
+    "check_objective",
+    "dumps_json",
+    "is_nan",
+    "to_builtin",
+    "to_jsonable",
+]
+
+
+def _is_numpy(value: object) -> bool:
+    return type(value).__module__ == "numpy"
+
+
+def to_builtin(value: Any) -> Any:
+    """Return ``value`` with a numpy scalar turned into the matching Python scalar."""
+    if _is_numpy(value) and hasattr(value, "item") and getattr(value, "ndim", 0) == 0:
+        return value.item()
+    return value
+
+
+def to_jsonable(value: Any, *, where: str) -> Any:
+    """Return ``value`` as JSON-ready Python (numpy scalars and arrays become numbers and lists).
+
+    Args:
+        value: The value to convert.
+        where: Names the value in the error message, e.g. ``"context['acc']"``.
+
+    Raises:
+        TypeError: the value (or a part of it) cannot be stored as JSON.
+    """
+    value = to_builtin(value)
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if _is_numpy(value) and hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, Mapping):
+        converted = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise TypeError(f"{where}: keys must be strings; got {key!r}")
+            converted[key] = to_jsonable(item, where=f"{where}[{key!r}]")
+        return converted
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(item, where=f"{where}[{i}]") for i, item in enumerate(value)]
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(
+        f"{where} must be a number, string, bool, None, list or dict; got {value!r} "
+        f"({type(value).__name__})"
+    )
+
+
+def check_objective(objective: object) -> float:
+    """Return ``objective`` as a float, rejecting anything that is not a real number.
+
+    NaN is accepted (and stored); it is never chosen as the best result.
+
+    Raises:
+        TypeError: ``objective`` is None, a bool, a string, a sequence or another non-number.
+    """
+    objective = to_builtin(objective)
+    if isinstance(objective, bool) or not isinstance(objective, numbers.Real):
+        raise TypeError(
+            f"objective must be a real number; got {objective!r} ({type(objective).__name__})"
+        )
+    return float(objective)
+
+
+def check_iteration(iteration: object) -> int:
+    """Return ``iteration`` as an int of at least 0.
+
+    Raises:
+        TypeError: not an integer.
+        ValueError: negative.
+    """
+    iteration = to_builtin(iteration)
+    if isinstance(iteration, bool) or not isinstance(iteration, numbers.Integral):
+        if isinstance(iteration, float) and iteration.is_integer():
+            iteration = int(iteration)
+        else:
+            raise TypeError(
+                f"iteration must be an integer; got {iteration!r} ({type(iteration).__name__})"
+            )
+    if iteration < 0:
+        raise ValueError(f"iteration must be 0 or more; got {iteration!r}")
+    return int(iteration)
+
+
+def dumps_json(value: Any) -> str:
+    """Serialize to compact JSON; NaN and infinities are kept (Python's JSON extension)."""
+    return json.dumps(value, separators=(",", ":"), allow_nan=True)
+
+
+def is_nan(value: object) -> bool:
+    """Whether ``value`` is a float NaN."""
+    return isinstance(value, float) and math.isnan(value)

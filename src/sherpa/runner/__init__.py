@@ -1,0 +1,7 @@
+"""The runner: ``optimize`` ties the study, the store and a scheduler together."""
+
+from __future__ import annotations
+
+from sherpa.runner._optimize import optimize
+
+__all__ = ["optimize"]

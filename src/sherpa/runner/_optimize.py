@@ -1,0 +1,485 @@
+"""``sherpa.optimize``: run trial scripts as jobs, collect their metrics, keep the results."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import numbers
+import os
+import shlex
+import signal
+import sys
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Any
+
+from sherpa import _env
+from sherpa._convert import to_builtin
+from sherpa.exceptions import AlgorithmError
+from sherpa.logging import get_logger
+from sherpa.schedulers import JobStatus, JobSubmissionError, Scheduler
+from sherpa.storage import DEFAULT_DB_FILENAME, SQLStorage, sqlite_url
+from sherpa.study import Study
+from sherpa.trial import AlgorithmState, Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from sherpa.algorithms import Algorithm, StoppingRule
+    from sherpa.parameters import Parameter
+
+__all__ = ["optimize"]
+
+_logger = get_logger(__name__)
+
+POLL_INTERVAL_S = 0.02
+"""How long the loop waits for a job to end before it looks for new metrics again."""
+
+RESULTS_WRITE_INTERVAL_S = 0.5
+"""``results.csv`` is rewritten at most this often while the run goes (and at its end)."""
+
+
+class _Terminated(BaseException):
+    """Raised inside the loop when the runner receives SIGTERM."""
+
+
+@dataclasses.dataclass
+class _Running:
+    trial: Trial
+    job_id: str
+    is_resubmission: bool
+    stopping: bool = False
+
+
+def _default_output_dir() -> Path:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    candidate = Path(f"output_{stamp}")
+    suffix = 2
+    while candidate.exists():
+        candidate = Path(f"output_{stamp}-{suffix}")
+        suffix += 1
+    return candidate
+
+
+def _trial_command(command: str | Sequence[str] | None, filename: object) -> list[str]:
+    if (command is None) == (filename is None):
+        raise ValueError(
+            f"give exactly one of command and filename; got command={command!r}, "
+            f"filename={filename!r}"
+        )
+    if filename is not None:
+        if not isinstance(filename, (str, os.PathLike)):
+            raise TypeError(f"filename must be a path; got {filename!r}")
+        path = Path(filename)
+        if not path.is_file():
+            raise ValueError(f"filename {os.fspath(filename)!r} is not a file")
+        return [sys.executable, str(path.resolve())]
+    if isinstance(command, str):
+        try:
+            argv = shlex.split(command)
+        except ValueError as exc:
+            raise ValueError(f"command cannot be split: {command!r} ({exc})") from exc
+    elif isinstance(command, Sequence) and all(isinstance(a, str) for a in command):
+        argv = list(command)
+    else:
+        raise TypeError(f"command must be a string or a list of strings; got {command!r}")
+    if not argv:
+        raise ValueError(f"command must not be empty; got {command!r}")
+    return argv
+
+
+def _check_positive_int(name: str, value: object) -> int:
+    value = to_builtin(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int; got {value!r} ({type(value).__name__})")
+    if value < 1:
+        raise ValueError(f"{name} must be at least 1; got {value!r}")
+    return int(value)
+
+
+def _check_verbose(value: object) -> int:
+    value = to_builtin(value)
+    if isinstance(value, bool):
+        return int(value)
+    if not isinstance(value, numbers.Integral) or value < 0:
+        raise ValueError(f"verbose must be 0, 1 or 2; got {value!r}")
+    return int(value)
+
+
+def _format_parameters(parameters: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={v!r}" for k, v in parameters.items())
+
+
+class _Runner:
+    """The loop: submit, poll, ingest, stop, finalize, until the algorithm is done."""
+
+    def __init__(
+        self,
+        study: Study,
+        storage: SQLStorage,
+        scheduler: Scheduler,
+        command: list[str],
+        max_concurrent: int,
+        resubmit_failed_trials: bool,
+        verbose: int,
+        output_dir: Path,
+    ) -> None:
+        self.study = study
+        self.storage = storage
+        self.scheduler = scheduler
+        self.command = command
+        self.max_concurrent = max_concurrent
+        self.resubmit_failed_trials = resubmit_failed_trials
+        self.level = 20 if verbose else 10  # INFO or DEBUG
+        self.output_dir = output_dir
+        self.running: dict[int, _Running] = {}
+        self.resubmissions: deque[dict[str, Any]] = deque()
+        self.last_observation_id = 0
+        self.done = False
+        self.waiting = False
+        self.queued_logged: set[int] = set()
+        self.results_dirty = False
+        self.results_written_at = 0.0
+        self.total = getattr(study.algorithm, "max_num_trials", None)
+
+    @property
+    def study_id(self) -> int:
+        assert self.study.study_id is not None  # set by Study when it has a store
+        return self.study.study_id
+
+    # One pass
+
+    def run(self) -> None:
+        while True:
+            ended = self._poll_jobs()
+            touched = self._ingest()
+            self._finish(ended)
+            self._stop_unpromising(touched)
+            self._fill_slots()
+            if self.done and not self.running and not self.resubmissions:
+                return
+            if not self.running and self.waiting:
+                raise AlgorithmError(
+                    f"{type(self.study.algorithm).__name__} answered WAIT although no trial "
+                    "is running; the run cannot go on"
+                )
+            self._write_results_if_due()
+            self.scheduler.wait(POLL_INTERVAL_S)
+
+    def _poll_jobs(self) -> list[tuple[_Running, JobStatus]]:
+        if not self.running:
+            return []
+        by_job = {r.job_id: r for r in self.running.values()}
+        statuses = self.scheduler.get_statuses(list(by_job))
+        ended = []
+        for job_id, status in statuses.items():
+            entry = by_job[job_id]
+            if status.is_finished:
+                ended.append((entry, status))
+            elif status is JobStatus.QUEUED and entry.trial.id not in self.queued_logged:
+                self.queued_logged.add(entry.trial.id)
+                _logger.log(self.level, "trial %d: job %s is queued", entry.trial.id, job_id)
+        return ended
+
+    def _ingest(self) -> set[int]:
+        records = self.storage.read_observations(self.study_id, self.last_observation_id)
+        touched = set()
+        for record in records:
+            self.last_observation_id = record.id
+            if self.study._ingest(record):
+                touched.add(record.trial_number)
+        if records:
+            self.results_dirty = True
+        return touched
+
+    def _finish(self, ended: list[tuple[_Running, JobStatus]]) -> None:
+        for entry, status in ended:
+            del self.running[entry.trial.id]
+            self._finalize(entry, status)
+        if ended:
+            self.results_dirty = True
+
+    def _finalize(self, entry: _Running, status: JobStatus) -> None:
+        trial, job_id = entry.trial, entry.job_id
+        log = self.scheduler.job_log(job_id)
+        has_metrics = bool(self.study._trials[trial.id].iterations)
+        if status is JobStatus.KILLED or entry.stopping:
+            self.study.finalize(trial, TrialStatus.STOPPED)
+        elif status is JobStatus.FINISHED and has_metrics:
+            self.study.finalize(trial, TrialStatus.COMPLETED)
+        else:
+            code = self.scheduler.exit_code(job_id)
+            reason = "sent no metrics" if status is JobStatus.FINISHED else "failed"
+            if code:
+                reason += f" (exit code {code})"
+            _logger.warning("trial %d %s; its log: %s", trial.id, reason, log)
+            self.study.finalize(trial, TrialStatus.FAILED)
+            if self.resubmit_failed_trials and not entry.is_resubmission:
+                _logger.info("trial %d: resubmitting its configuration once", trial.id)
+                self.resubmissions.append(dict(trial.parameters))
+        self._log_finished(trial)
+
+    def _log_finished(self, trial: Trial) -> None:
+        status = self.study.status_of(trial)
+        state = self.study._trials[trial.id]
+        result = (
+            f"objective {state.best[1]:.6g} at iteration {state.best[0]}"
+            if state.best is not None
+            else "no objective"
+        )
+        best = self.study.best_objective()
+        best_text = "none yet" if best is None else f"{best[0]:.6g} (trial {best[1]})"
+        _logger.log(
+            self.level,
+            "trial %d %s: %s [%d/%s done, best %s]",
+            trial.id,
+            status.value,
+            result,
+            self.study.num_finished(),
+            "?" if self.total is None else self.total,
+            best_text,
+        )
+
+    def _stop_unpromising(self, touched: set[int]) -> None:
+        requested = self.storage.stop_requested(self.study_id) if self.running else set()
+        for number in touched | requested:
+            entry = self.running.get(number)
+            if entry is None or entry.stopping:
+                continue
+            if number in requested:
+                self.study._trials[number].stop_requested = True
+            if self.study.should_trial_stop(entry.trial):
+                _logger.log(self.level, "trial %d: stopping (job %s)", number, entry.job_id)
+                entry.stopping = True
+                self.scheduler.kill_job(entry.job_id)
+
+    def _fill_slots(self) -> None:
+        self.waiting = False
+        while len(self.running) < self.max_concurrent and self.scheduler.has_capacity():
+            if self.resubmissions:
+                trial = self.study._new_trial(self.resubmissions.popleft())
+                self._submit(trial, is_resubmission=True)
+                continue
+            if self.done:
+                return
+            suggestion = self.study.get_suggestion()
+            if suggestion is AlgorithmState.WAIT:
+                self.waiting = True
+                return
+            if suggestion is None or suggestion is AlgorithmState.DONE:
+                self.done = True
+                return
+            assert isinstance(suggestion, Trial)
+            self._submit(suggestion, is_resubmission=False)
+
+    def _submit(self, trial: Trial, *, is_resubmission: bool) -> None:
+        env = {
+            _env.TRIAL_ID: str(trial.id),
+            _env.STUDY_ID: str(self.study_id),
+            _env.DB_URL: self.storage.url,
+            _env.OUTPUT_DIR: str(self.output_dir),
+            "PYTHONUNBUFFERED": os.environ.get("PYTHONUNBUFFERED", "1"),
+        }
+        try:
+            job_id = self.scheduler.submit_job(self.command, env, job_name=f"trial_{trial.id}")
+        except JobSubmissionError as exc:
+            _logger.warning("trial %d could not be submitted: %s", trial.id, exc)
+            self.study.finalize(trial, TrialStatus.FAILED)
+            self.results_dirty = True
+            return
+        self.storage.set_job_id(self.study_id, trial.id, job_id)
+        self.running[trial.id] = _Running(trial, job_id, is_resubmission)
+        _logger.log(
+            self.level,
+            "trial %d submitted as job %s: %s",
+            trial.id,
+            job_id,
+            _format_parameters(trial.parameters),
+        )
+
+    def _write_results_if_due(self) -> None:
+        now = time.monotonic()
+        if self.results_dirty and now - self.results_written_at >= RESULTS_WRITE_INTERVAL_S:
+            self.study.save(self.output_dir)
+            self.results_dirty = False
+            self.results_written_at = now
+
+    # Ending
+
+    def shut_down(self) -> None:
+        """Stop what still runs, record it STOPPED, and collect the last metrics."""
+        for entry in self.running.values():
+            entry.stopping = True
+            self.scheduler.kill_job(entry.job_id)
+        self.scheduler.close()
+        self._ingest()
+        for entry in list(self.running.values()):
+            del self.running[entry.trial.id]
+            self.study.finalize(entry.trial, TrialStatus.STOPPED)
+            self._log_finished(entry.trial)
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for trial in self.study.trials:
+            status = self.study.status_of(trial).value
+            counts[status] = counts.get(status, 0) + 1
+        parts = ", ".join(f"{n} {s.lower()}" for s, n in sorted(counts.items())) or "none"
+        best = self.study.best_objective()
+        best_text = (
+            "no completed trial" if best is None else f"best {best[0]:.6g} (trial {best[1]})"
+        )
+        return f"{len(self.study.trials)} trials ({parts}); {best_text}"
+
+
+@contextlib.contextmanager
+def _sigterm_as_exception() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _signals_ignored() -> Iterator[None]:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def optimize(
+    parameters: Sequence[Parameter],
+    algorithm: Algorithm,
+    lower_is_better: bool,
+    scheduler: Scheduler,
+    command: str | Sequence[str] | None = None,
+    filename: str | os.PathLike[str] | None = None,
+    output_dir: str | os.PathLike[str] | None = None,
+    max_concurrent: int = 1,
+    db_port: int | None = None,
+    stopping_rule: StoppingRule | None = None,
+    dashboard_port: int | None = None,
+    resubmit_failed_trials: bool = False,
+    verbose: int = 1,
+    load: bool = False,
+    mongodb_args: Mapping[str, Any] | None = None,
+    disable_dashboard: bool = False,
+) -> dict[str, Any]:
+    """Run a hyperparameter search with each trial as a job of ``scheduler``.
+
+    The runner creates the store (an SQLite file ``sherpa.db`` in ``output_dir``), submits
+    up to ``max_concurrent`` trials at a time, reads their metrics as they arrive, stops
+    trials the stopping rule rejects, keeps ``output_dir/results.csv`` current and returns
+    the best result. Ctrl-C or SIGTERM stops the running trials, records them STOPPED and
+    saves the results before the exception propagates.
+
+    Args:
+        parameters: The search space.
+        algorithm: Suggests configurations.
+        lower_is_better: Whether the objective is minimized.
+        scheduler: Runs the trials, e.g. ``sherpa.schedulers.LocalScheduler()``.
+        command: The trial command, a string split like a shell would or a list.
+        filename: A Python trial script, run with the current interpreter (instead of
+            ``command``).
+        output_dir: Where the store, ``results.csv`` and job logs go; a new
+            ``output_<timestamp>`` directory by default.
+        max_concurrent: How many trials run at once.
+        db_port: Accepted for compatibility; the SQLite store needs no port (ignored).
+        stopping_rule: Stops unpromising trials, e.g. a median stopping rule.
+        dashboard_port: Accepted; the dashboard is not served in this version.
+        resubmit_failed_trials: Run a failed trial's configuration once more, as a new trial.
+        verbose: 0 logs only warnings; 1 logs each submitted and finished trial with progress.
+        load: Resuming a previous run is not supported yet; must be False.
+        mongodb_args: Accepted for compatibility; there is no MongoDB (ignored, with a
+            warning when not empty).
+        disable_dashboard: Do not start the dashboard.
+
+    Returns:
+        The best result, as :meth:`Study.get_best_result` gives it.
+
+    Raises:
+        ValueError: a bad argument (the message names it and its value).
+        KeyboardInterrupt: the run was interrupted with Ctrl-C (after cleaning up).
+        SystemExit: the run received SIGTERM (after cleaning up), with status 143.
+    """
+    argv = _trial_command(command, filename)
+    max_concurrent = _check_positive_int("max_concurrent", max_concurrent)
+    verbose = _check_verbose(verbose)
+    if not callable(getattr(scheduler, "submit_job", None)):
+        raise TypeError(f"scheduler must be a sherpa.schedulers.Scheduler; got {scheduler!r}")
+    if load:
+        raise ValueError(
+            "load=True (resuming a previous run from its store) is not supported yet; "
+            "start a new run, or read the old one with sherpa.Study.load(output_dir)"
+        )
+    if mongodb_args:
+        _logger.warning("mongodb_args=%r is ignored: sherpa stores trials in SQL", mongodb_args)
+    if db_port is not None:
+        _logger.warning("db_port=%r is ignored: the SQLite store needs no port", db_port)
+
+    directory = Path(output_dir) if output_dir is not None else _default_output_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    directory = directory.resolve()
+    storage = SQLStorage(sqlite_url(directory / DEFAULT_DB_FILENAME))
+    study = Study(
+        parameters,
+        algorithm,
+        lower_is_better,
+        stopping_rule=stopping_rule,
+        dashboard_port=dashboard_port,
+        disable_dashboard=disable_dashboard,
+        output_dir=directory,
+        storage=storage,
+        study_name=f"{directory.name}-{datetime.datetime.now():%Y%m%d-%H%M%S-%f}",
+    )
+    if not scheduler.output_dir:
+        scheduler.output_dir = str(directory)
+    runner = _Runner(
+        study, storage, scheduler, argv, max_concurrent, bool(resubmit_failed_trials),
+        verbose, directory,
+    )  # fmt: skip
+    _logger.log(
+        runner.level,
+        "study %s: output in %s, up to %d trials at a time",
+        study.name,
+        directory,
+        max_concurrent,
+    )
+    _run(runner)
+    return study.get_best_result()
+
+
+def _run(runner: _Runner) -> None:
+    interruption: BaseException | None = None
+    try:
+        with _sigterm_as_exception():
+            runner.run()
+    except (KeyboardInterrupt, _Terminated) as exc:
+        interruption = exc
+    finally:
+        with _signals_ignored():
+            runner.shut_down()
+            path = runner.study.save(runner.output_dir)
+            runner.storage.close()
+    if interruption is not None:
+        _logger.warning("interrupted: %s; results in %s", runner.summary(), path)
+        if isinstance(interruption, _Terminated):
+            raise SystemExit(128 + signal.SIGTERM)
+        raise interruption
+    _logger.log(runner.level, "done: %s; results in %s", runner.summary(), path)

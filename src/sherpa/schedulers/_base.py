@@ -1,0 +1,100 @@
+"""The scheduler protocol: submit a job, ask its status, kill it."""
+
+from __future__ import annotations
+
+import abc
+import enum
+import time
+from collections.abc import Iterable, Mapping, Sequence
+
+from sherpa.exceptions import SherpaError
+
+__all__ = ["JobStatus", "JobSubmissionError", "Scheduler"]
+
+
+class JobStatus(str, enum.Enum):
+    """What a scheduler knows of a job."""
+
+    QUEUED = "QUEUED"
+    RUNNING = "RUNNING"
+    FINISHED = "FINISHED"
+    """Ended with exit code 0."""
+    FAILED = "FAILED"
+    """Ended with a non-zero exit code, or could not start."""
+    KILLED = "KILLED"
+    """Ended because :meth:`Scheduler.kill_job` (or the batch system) killed it."""
+    UNKNOWN = "UNKNOWN"
+
+    @property
+    def is_finished(self) -> bool:
+        """Whether the job has ended."""
+        return self in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.KILLED)
+
+
+class JobSubmissionError(SherpaError):
+    """The scheduler could not start a job; the message says why."""
+
+
+class Scheduler(abc.ABC):
+    """Runs trial commands as jobs.
+
+    The runner calls :meth:`submit_job` for each trial, polls :meth:`get_statuses` and calls
+    :meth:`kill_job` to stop a trial. Every argument list is passed as a list, never through a
+    shell.
+
+    Attributes:
+        output_dir: Where job logs go (``output_dir/jobs/``); the runner fills it in with the
+            run's output directory when it is empty.
+    """
+
+    output_dir: str = ""
+
+    @abc.abstractmethod
+    def submit_job(
+        self,
+        command: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        job_name: str = "",
+    ) -> str:
+        """Start ``command`` as a job and return its id.
+
+        Args:
+            command: The program and its arguments.
+            env: Variables to set for the job, on top of (and winning over) the inherited
+                environment.
+            job_name: A name for the job; its log is ``output_dir/jobs/<job_name>.out``.
+
+        Raises:
+            JobSubmissionError: the job could not be started.
+        """
+
+    @abc.abstractmethod
+    def get_status(self, job_id: str) -> JobStatus:
+        """Return the status of one job."""
+
+    @abc.abstractmethod
+    def kill_job(self, job_id: str) -> None:
+        """Stop a job; its status becomes ``KILLED`` once it has ended."""
+
+    def get_statuses(self, job_ids: Iterable[str]) -> dict[str, JobStatus]:
+        """Return the status of several jobs (batch systems answer this in one query)."""
+        return {job_id: self.get_status(job_id) for job_id in job_ids}
+
+    def has_capacity(self) -> bool:
+        """Whether a job submitted now would start rather than wait for a free resource."""
+        return True
+
+    def job_log(self, job_id: str) -> str | None:
+        """The path of a job's log, when known."""
+        return None
+
+    def exit_code(self, job_id: str) -> int | None:
+        """The exit code of an ended job, when known."""
+        return None
+
+    def wait(self, timeout: float) -> None:
+        """Block until a job may have changed state, or ``timeout`` seconds have passed."""
+        time.sleep(timeout)
+
+    def close(self) -> None:  # noqa: B027 (optional hook, nothing to release by default)
+        """Kill the jobs still running and release what the scheduler holds."""

@@ -1,0 +1,201 @@
+"""Trials as subprocesses of the runner."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import dataclasses
+import os
+import select
+import shlex
+import signal
+import subprocess
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sherpa import _env
+from sherpa.logging import get_logger
+from sherpa.schedulers._base import JobStatus, JobSubmissionError, Scheduler
+
+__all__ = ["LocalScheduler"]
+
+_logger = get_logger(__name__)
+
+KILL_GRACE_S = 5.0
+
+
+@dataclasses.dataclass
+class _Job:
+    process: subprocess.Popen[bytes]
+    log: Path
+    resource: Any = None
+    pidfd: int | None = None
+    killed_at: float | None = None
+    released: bool = False
+
+
+def _open_pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
+class LocalScheduler(Scheduler):
+    """Run each trial as a subprocess on this machine.
+
+    Args:
+        submit_options: A command prefix, split like a shell would, e.g. ``"nice -n 10"``.
+        output_dir: Where job logs go (``output_dir/jobs/<job_name>.out``); the runner's
+            output directory when empty.
+        resources: Values handed out one per running trial as ``SHERPA_RESOURCE`` (e.g. GPU
+            ids ``[0, 1]``) and returned when the trial ends; with resources, a trial waits
+            until one is free.
+
+    Example:
+        >>> import sherpa
+        >>> scheduler = sherpa.schedulers.LocalScheduler(resources=[0, 1])
+        >>> scheduler.has_capacity()
+        True
+    """
+
+    def __init__(
+        self,
+        submit_options: str = "",
+        output_dir: str | os.PathLike[str] = "",
+        resources: Iterable[Any] | None = None,
+    ) -> None:
+        if not isinstance(submit_options, str):
+            raise TypeError(f"submit_options must be a string; got {submit_options!r}")
+        try:
+            self.submit_options = submit_options
+            self._prefix = shlex.split(submit_options)
+        except ValueError as exc:
+            raise ValueError(
+                f"submit_options cannot be split: {submit_options!r} ({exc})"
+            ) from exc
+        self.output_dir = os.fspath(output_dir)
+        self.resources = None if resources is None else list(resources)
+        if self.resources is not None and not self.resources:
+            raise ValueError("resources must name at least one resource, or be None")
+        self._free: collections.deque[Any] = collections.deque(self.resources or ())
+        self._jobs: dict[str, _Job] = {}
+
+    def has_capacity(self) -> bool:
+        return self.resources is None or bool(self._free)
+
+    def submit_job(
+        self,
+        command: Sequence[str],
+        env: Mapping[str, str] | None = None,
+        job_name: str = "",
+    ) -> str:
+        if isinstance(command, str):
+            command = shlex.split(command)
+        argv = [*self._prefix, *map(str, command)]
+        if not argv:
+            raise JobSubmissionError("LocalScheduler: empty command")
+        if not self.has_capacity():
+            raise JobSubmissionError("LocalScheduler: no free resource; wait for a trial to end")
+        resource = self._free.popleft() if self.resources is not None else None
+        full_env = {**os.environ, **(env or {})}
+        if resource is not None:
+            full_env[_env.RESOURCE] = str(resource)
+
+        log = Path(self.output_dir or ".") / "jobs" / f"{job_name or 'job'}.out"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            with open(log, "wb") as out:
+                process = subprocess.Popen(
+                    argv,
+                    env=full_env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+        except OSError as exc:
+            if resource is not None:
+                self._free.append(resource)
+            raise JobSubmissionError(f"LocalScheduler: cannot start {argv!r}: {exc}") from exc
+        job_id = str(process.pid)
+        self._jobs[job_id] = _Job(process, log, resource, _open_pidfd(process.pid))
+        return job_id
+
+    def _job(self, job_id: str) -> _Job:
+        try:
+            return self._jobs[job_id]
+        except KeyError:
+            raise KeyError(f"LocalScheduler: unknown job id {job_id!r}") from None
+
+    def get_status(self, job_id: str) -> JobStatus:
+        job = self._job(job_id)
+        code = job.process.poll()
+        if code is None:
+            if job.killed_at is not None and time.monotonic() - job.killed_at > KILL_GRACE_S:
+                self._signal(job, signal.SIGKILL)
+            return JobStatus.RUNNING
+        self._release(job)
+        if job.killed_at is not None:
+            return JobStatus.KILLED
+        return JobStatus.FINISHED if code == 0 else JobStatus.FAILED
+
+    def _release(self, job: _Job) -> None:
+        if job.released:
+            return
+        job.released = True
+        if job.resource is not None:
+            self._free.append(job.resource)
+        if job.pidfd is not None:
+            os.close(job.pidfd)
+            job.pidfd = None
+
+    def _signal(self, job: _Job, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(job.process.pid, signum)
+
+    def kill_job(self, job_id: str) -> None:
+        job = self._job(job_id)
+        if job.process.poll() is not None:
+            return
+        job.killed_at = time.monotonic()
+        self._signal(job, signal.SIGTERM)
+
+    def exit_code(self, job_id: str) -> int | None:
+        return self._job(job_id).process.poll()
+
+    def job_log(self, job_id: str) -> str | None:
+        return str(self._job(job_id).log)
+
+    def wait(self, timeout: float) -> None:
+        fds = [j.pidfd for j in self._jobs.values() if j.pidfd is not None and not j.released]
+        if not fds:
+            time.sleep(timeout)
+            return
+        with contextlib.suppress(InterruptedError):
+            select.select(fds, [], [], timeout)
+
+    def close(self) -> None:
+        """Terminate every job still running (SIGTERM, then SIGKILL after a grace period)."""
+        running = [j for j in self._jobs.values() if j.process.poll() is None]
+        for job in running:
+            job.killed_at = time.monotonic()
+            self._signal(job, signal.SIGTERM)
+        deadline = time.monotonic() + KILL_GRACE_S
+        for job in running:
+            try:
+                job.process.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self._signal(job, signal.SIGKILL)
+                job.process.wait()
+        for job in self._jobs.values():
+            if job.process.poll() is not None:
+                self._release(job)
+
+    def __repr__(self) -> str:
+        return (
+            f"LocalScheduler(submit_options={self.submit_options!r}, "
+            f"output_dir={self.output_dir!r}, resources={self.resources!r})"
+        )

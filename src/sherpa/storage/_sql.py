@@ -1,0 +1,324 @@
+"""The runner's side of the store: studies, trials and observations over SQLAlchemy Core."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from sherpa._convert import dumps_json
+from sherpa.exceptions import StorageError, StorageUnreachableError, UnknownTrialError
+from sherpa.logging import get_logger
+from sherpa.storage import _schema as schema
+from sherpa.storage._records import ObservationRecord, StudyRecord, TrialRecord
+from sherpa.storage._statements import insert_observation
+from sherpa.storage._urls import is_sqlite_url, sqlite_path
+from sherpa.trial import TrialStatus
+
+__all__ = ["SQLStorage"]
+
+_logger = get_logger(__name__)
+
+SQLITE_BUSY_TIMEOUT_S = 60.0
+
+
+class _EngineExecutor:
+    """Runs the shared statements of :mod:`sherpa.storage._statements` through an engine."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def execute(self, sql: str, params: dict[str, Any]) -> int:
+        with self._engine.begin() as conn:
+            return conn.execute(sa.text(sql), params).rowcount
+
+    def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        with self._engine.connect() as conn:
+            return [tuple(row) for row in conn.execute(sa.text(sql), params)]
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
+    cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.execute("PRAGMA synchronous = NORMAL")
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()
+
+
+def _create_engine(url: str) -> Engine:
+    if not is_sqlite_url(url):
+        return sa.create_engine(url, pool_pre_ping=True)
+    path = Path(sqlite_path(url))
+    if not path.parent.is_dir():
+        raise StorageUnreachableError(
+            f"store {url!r}: directory {str(path.parent)!r} does not exist"
+        )
+    engine = sa.create_engine(
+        sa.URL.create("sqlite", database=str(path)),
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
+    )
+    sa.event.listen(engine, "connect", _configure_sqlite)
+    return engine
+
+
+def _nan_if_null(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+class SQLStorage:
+    """A store in an SQL database: an SQLite file (the default) or a PostgreSQL server.
+
+    Creates the schema when the database is new. SQLite files are put in WAL mode with a busy
+    timeout, so many trial processes on one host can write at once.
+
+    Args:
+        url: A SQLAlchemy database URL, e.g. ``sqlite:////abs/path/sherpa.db``.
+
+    Raises:
+        StorageUnreachableError: the database cannot be opened.
+        StorageError: the database was written by a newer version of sherpa.
+    """
+
+    def __init__(self, url: str) -> None:
+        if not isinstance(url, str) or not url:
+            raise TypeError(f"url must be a database URL string; got {url!r}")
+        self.url = url
+        self._engine = _create_engine(url)
+        try:
+            self._create_schema()
+        except sa.exc.OperationalError as exc:
+            self._engine.dispose()
+            raise StorageUnreachableError(f"store {url!r} cannot be opened: {exc.orig}") from exc
+        self._executor = _EngineExecutor(self._engine)
+
+    def _create_schema(self) -> None:
+        schema.metadata.create_all(self._engine)
+        with self._engine.begin() as conn:
+            row = conn.execute(
+                sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+            ).first()
+            if row is None:
+                conn.execute(
+                    sa.insert(schema.meta).prefix_with("OR IGNORE", dialect="sqlite"),
+                    {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
+                )
+            elif int(row[0]) > schema.SCHEMA_VERSION:
+                raise StorageError(
+                    f"store {self.url!r} has schema version {row[0]}, newer than this sherpa's "
+                    f"{schema.SCHEMA_VERSION}; upgrade sherpa to read it"
+                )
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version recorded in the database."""
+        with self._engine.connect() as conn:
+            value = conn.execute(
+                sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+            ).scalar_one()
+        return int(value)
+
+    @contextmanager
+    def _begin(self) -> Iterator[Connection]:
+        with self._engine.begin() as conn:
+            yield conn
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self._engine.dispose()
+
+    # Studies
+
+    def create_study(
+        self, name: str, *, lower_is_better: bool, parameters: list[dict[str, Any]]
+    ) -> StudyRecord:
+        """Create a study; its ``name`` must be new in this database.
+
+        Raises:
+            StorageError: a study of that name exists.
+        """
+        created_at = time.time()
+        try:
+            with self._begin() as conn:
+                key = conn.execute(
+                    sa.insert(schema.studies).values(
+                        name=name,
+                        lower_is_better=bool(lower_is_better),
+                        parameters=dumps_json(parameters),
+                        created_at=created_at,
+                    )
+                ).inserted_primary_key
+                assert key is not None  # an insert into a table with a primary key returns it
+                study_id = key[0]
+        except sa.exc.IntegrityError as exc:
+            raise StorageError(f"store {self.url!r} already has a study named {name!r}") from exc
+        return StudyRecord(int(study_id), name, bool(lower_is_better), parameters, created_at)
+
+    def list_studies(self) -> list[StudyRecord]:
+        """Return every study in the database, oldest first."""
+        with self._engine.connect() as conn:
+            rows = conn.execute(sa.select(schema.studies).order_by(schema.studies.c.id)).all()
+        return [
+            StudyRecord(
+                id=row.id,
+                name=row.name,
+                lower_is_better=bool(row.lower_is_better),
+                parameters=json.loads(row.parameters),
+                created_at=row.created_at,
+            )
+            for row in rows
+        ]
+
+    def get_study(self, name: str | None = None) -> StudyRecord:
+        """Return the study called ``name``, or the only (or newest) one when ``name`` is None.
+
+        Raises:
+            StorageError: no such study.
+        """
+        records = self.list_studies()
+        if name is None:
+            if not records:
+                raise StorageError(f"store {self.url!r} holds no study")
+            return records[-1]
+        for record in records:
+            if record.name == name:
+                return record
+        names = ", ".join(repr(r.name) for r in records) or "none"
+        raise StorageError(f"store {self.url!r} has no study named {name!r} (it has {names})")
+
+    # Trials
+
+    def create_trial(self, study_id: int, number: int, parameters: dict[str, Any]) -> None:
+        """Store a new open (``INTERMEDIATE``) trial.
+
+        Raises:
+            TypeError: a parameter value cannot be stored as JSON.
+            StorageError: the study already has a trial with this number.
+        """
+        try:
+            encoded = dumps_json(parameters)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(
+                f"trial {number}: parameters must be JSON-serializable to be stored; "
+                f"got {parameters!r} ({exc})"
+            ) from exc
+        try:
+            with self._begin() as conn:
+                conn.execute(
+                    sa.insert(schema.trials).values(
+                        study_id=study_id,
+                        number=number,
+                        parameters=encoded,
+                        status=TrialStatus.INTERMEDIATE.value,
+                        created_at=time.time(),
+                        stop_requested=False,
+                    )
+                )
+        except sa.exc.IntegrityError as exc:
+            raise StorageError(f"study {study_id} already has a trial {number}") from exc
+
+    def _update_trial(self, study_id: int, number: int, **values: Any) -> None:
+        with self._begin() as conn:
+            result = conn.execute(
+                sa.update(schema.trials)
+                .where(schema.trials.c.study_id == study_id, schema.trials.c.number == number)
+                .values(**values)
+            )
+        if result.rowcount != 1:
+            raise UnknownTrialError(f"trial {number} does not exist in study {study_id}")
+
+    def set_job_id(self, study_id: int, number: int, job_id: str) -> None:
+        """Record the scheduler's job id of a trial."""
+        self._update_trial(study_id, number, job_id=job_id)
+
+    def finalize_trial(self, study_id: int, number: int, status: TrialStatus) -> None:
+        """Record a trial's final status."""
+        self._update_trial(study_id, number, status=status.value, finished_at=time.time())
+
+    def request_stop(self, study_id: int, number: int) -> None:
+        """Ask for a trial to be stopped; the runner (or ``should_trial_stop``) acts on it."""
+        self._update_trial(study_id, number, stop_requested=True)
+
+    def stop_requested(self, study_id: int) -> set[int]:
+        """Return the numbers of open trials whose stop has been requested."""
+        t = schema.trials
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.c.number).where(
+                    t.c.study_id == study_id,
+                    t.c.stop_requested.is_(True),
+                    t.c.status == TrialStatus.INTERMEDIATE.value,
+                )
+            ).all()
+        return {row[0] for row in rows}
+
+    def read_trials(self, study_id: int) -> list[TrialRecord]:
+        """Return every trial of the study, by number."""
+        t = schema.trials
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t).where(t.c.study_id == study_id).order_by(t.c.number)
+            ).all()
+        return [
+            TrialRecord(
+                number=row.number,
+                parameters=json.loads(row.parameters),
+                status=TrialStatus(row.status),
+                created_at=row.created_at,
+                finished_at=row.finished_at,
+                job_id=row.job_id,
+                stop_requested=bool(row.stop_requested),
+            )
+            for row in rows
+        ]
+
+    # Observations
+
+    def add_observation(
+        self,
+        study_id: int,
+        number: int,
+        iteration: int,
+        objective: float,
+        context: dict[str, Any],
+    ) -> None:
+        """Store one observation of an open trial (the statement trial processes run too)."""
+        insert_observation(self._executor, study_id, number, iteration, objective, context)
+
+    def read_observations(self, study_id: int, after_id: int = 0) -> list[ObservationRecord]:
+        """Return the study's observations with an id above ``after_id``, oldest first.
+
+        A reader that passes the last id it has seen gets only the new rows.
+        """
+        o, t = schema.observations, schema.trials
+        query = (
+            sa.select(
+                o.c.id, t.c.number, o.c.iteration, o.c.objective, o.c.context, o.c.created_at
+            )
+            .join(t, t.c.id == o.c.trial_id)
+            .where(o.c.study_id == study_id, o.c.id > after_id)
+            .order_by(o.c.id)
+        )
+        with self._engine.connect() as conn:
+            rows = conn.execute(query).all()
+        return [
+            ObservationRecord(
+                id=row[0],
+                trial_number=row[1],
+                iteration=row[2],
+                objective=_nan_if_null(row[3]),
+                context=json.loads(row[4]),
+                created_at=row[5],
+            )
+            for row in rows
+        ]
+
+    def __repr__(self) -> str:
+        return f"SQLStorage({self.url!r})"

@@ -1,0 +1,92 @@
+"""The statements both sides of the store share: a trial's row and observation writes.
+
+The runner's side reaches the database through SQLAlchemy; a trial process uses the
+standard library's ``sqlite3`` for SQLite files so that it starts in milliseconds. Both run
+exactly these statements, through an :class:`Executor`, so the two sides cannot drift apart.
+The table and column names are those of :mod:`sherpa.storage._schema`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Protocol
+
+from sherpa._convert import dumps_json
+from sherpa.exceptions import DuplicateObservationError, TrialFinishedError, UnknownTrialError
+from sherpa.trial import TrialStatus
+
+__all__ = ["Executor", "fetch_trial", "insert_observation"]
+
+_SELECT_TRIAL = (
+    "SELECT id, parameters, status FROM sherpa_trials "
+    "WHERE study_id = :study_id AND number = :number"
+)
+
+_INSERT_OBSERVATION = (
+    "INSERT INTO sherpa_observations "
+    "(study_id, trial_id, iteration, objective, context, created_at) "
+    "SELECT t.study_id, t.id, :iteration, :objective, :context, :created_at "
+    "FROM sherpa_trials t "
+    "WHERE t.study_id = :study_id AND t.number = :number AND t.status = 'INTERMEDIATE' "
+    "ON CONFLICT (trial_id, iteration) DO NOTHING"
+)
+
+
+class Executor(Protocol):
+    """Runs one SQL statement with named (``:name``) parameters, each in its own transaction."""
+
+    def execute(self, sql: str, params: dict[str, Any]) -> int:
+        """Run a write; return the number of rows it changed."""
+
+    def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        """Run a read; return its rows."""
+
+
+def fetch_trial(executor: Executor, study_id: int, number: int) -> tuple[dict[str, Any], str]:
+    """Return the parameters and status of trial ``number`` of study ``study_id``.
+
+    Raises:
+        UnknownTrialError: the study has no such trial.
+    """
+    rows = executor.query(_SELECT_TRIAL, {"study_id": study_id, "number": number})
+    if not rows:
+        raise UnknownTrialError(f"trial {number} does not exist in study {study_id}")
+    _, parameters, status = rows[0]
+    return json.loads(parameters), str(status)
+
+
+def insert_observation(
+    executor: Executor,
+    study_id: int,
+    number: int,
+    iteration: int,
+    objective: float,
+    context: dict[str, Any],
+) -> None:
+    """Store one observation of an open trial, atomically.
+
+    Raises:
+        UnknownTrialError: the study has no such trial.
+        TrialFinishedError: the trial has already been finalized.
+        DuplicateObservationError: the trial already has an observation at ``iteration``.
+    """
+    params = {
+        "study_id": study_id,
+        "number": number,
+        "iteration": iteration,
+        "objective": None if objective != objective else objective,  # NaN is stored as NULL
+        "context": dumps_json(context),
+        "created_at": time.time(),
+    }
+    if executor.execute(_INSERT_OBSERVATION, params) == 1:
+        return
+    _, status = fetch_trial(executor, study_id, number)
+    if status != TrialStatus.INTERMEDIATE.value:
+        raise TrialFinishedError(
+            f"trial {number} is already {status}; its observation at iteration {iteration} "
+            "was not stored"
+        )
+    raise DuplicateObservationError(
+        f"trial {number} already has an observation at iteration {iteration}"
+    )

@@ -1,0 +1,35 @@
+"""Store addresses: database URLs, without importing SQLAlchemy."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["DEFAULT_DB_FILENAME", "is_sqlite_url", "sqlite_path", "sqlite_url"]
+
+DEFAULT_DB_FILENAME = "sherpa.db"
+
+
+def sqlite_url(path: str | os.PathLike[str]) -> str:
+    """Return the URL of the SQLite file at ``path`` (made absolute)."""
+    return "sqlite:///" + str(Path(path).resolve())
+
+
+def is_sqlite_url(url: str) -> bool:
+    """Whether ``url`` names an SQLite database (``sqlite:///...`` or ``sqlite+pysqlite:///``)."""
+    return url.split(":", 1)[0].split("+", 1)[0] == "sqlite"
+
+
+def sqlite_path(url: str) -> str:
+    """Return the file path inside an SQLite URL.
+
+    Raises:
+        ValueError: not a file-backed SQLite URL.
+    """
+    scheme, sep, rest = url.partition(":///")
+    if not sep or not is_sqlite_url(scheme + ":"):
+        raise ValueError(f"database URL is not an SQLite file URL (sqlite:///PATH): {url!r}")
+    path = rest.split("?", 1)[0]
+    if not path or path == ":memory:":
+        raise ValueError(f"database URL must name an SQLite file, not memory: {url!r}")
+    return path

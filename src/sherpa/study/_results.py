@@ -1,0 +1,83 @@
+"""The results table: SHERPA's ``study.results`` layout, built row by row, materialized lazily.
+
+Layout (public API: algorithms and users read it): ``Trial-ID``, ``Status``, ``Iteration``,
+every key of ``trial.parameters`` in sorted order, ``Objective``, then the context keys in
+sorted order. One ``INTERMEDIATE`` row per observation; when a trial is finalized, one more row
+with its final status, its best observation's objective and context, and its last iteration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["ResultsTable"]
+
+TRIAL_ID = "Trial-ID"
+STATUS = "Status"
+ITERATION = "Iteration"
+OBJECTIVE = "Objective"
+
+
+class ResultsTable:
+    """Rows of results kept as dicts; the DataFrame is built on demand and cached.
+
+    Args:
+        parameter_names: Names that always get a column, even before any trial has them.
+    """
+
+    def __init__(self, parameter_names: Iterable[str] = ()) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._parameter_keys: set[str] = set(parameter_names)
+        self._context_keys: set[str] = set()
+        self._frame: pd.DataFrame | None = None
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def add_row(
+        self,
+        trial_id: int,
+        status: str,
+        iteration: int,
+        parameters: dict[str, Any],
+        objective: float,
+        context: dict[str, Any],
+    ) -> None:
+        """Append one row."""
+        row = {TRIAL_ID: trial_id, STATUS: status, ITERATION: iteration}
+        row.update(parameters)
+        row[OBJECTIVE] = objective
+        row.update(context)
+        self._rows.append(row)
+        if not self._parameter_keys.issuperset(parameters):
+            self._parameter_keys.update(parameters)
+        if context and not self._context_keys.issuperset(context):
+            self._context_keys.update(context)
+        self._frame = None
+
+    def columns(self) -> list[str]:
+        """The column names, in SHERPA's order."""
+        return [
+            TRIAL_ID,
+            STATUS,
+            ITERATION,
+            *sorted(self._parameter_keys),
+            OBJECTIVE,
+            *sorted(self._context_keys - self._parameter_keys),
+        ]
+
+    def frame(self) -> pd.DataFrame:
+        """Return the table as a DataFrame (a cheap copy-on-write view of the cached one)."""
+        if self._frame is None:
+            import pandas as pd
+
+            frame = pd.DataFrame.from_records(self._rows, columns=self.columns())
+            if not self._rows:
+                frame = frame.astype({TRIAL_ID: "int64", ITERATION: "int64", OBJECTIVE: "float64"})
+            self._frame = frame
+        copy: pd.DataFrame = self._frame.copy(deep=False)
+        return copy
