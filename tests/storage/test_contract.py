@@ -1,0 +1,174 @@
+"""The storage contract: every backend must pass these (SQLite file now; more backends later)."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sherpa.exceptions import (
+    DuplicateObservationError,
+    StorageError,
+    StorageUnreachableError,
+    TrialFinishedError,
+    UnknownTrialError,
+)
+from sherpa.storage import SQLStorage, sqlite_url
+from sherpa.storage._channel import TrialChannel
+from sherpa.trial import TrialStatus
+
+
+@pytest.fixture(params=["sqlite"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return sqlite_url(tmp_path / "sherpa.db")
+
+
+@pytest.fixture
+def storage(url: str) -> Iterator[SQLStorage]:
+    store = SQLStorage(url)
+    yield store
+    store.close()
+
+
+def _study(storage: SQLStorage, name: str = "s") -> int:
+    return storage.create_study(name, lower_is_better=True, parameters=[{"name": "x"}]).id
+
+
+def test_schema_is_versioned(storage: SQLStorage) -> None:
+    assert storage.schema_version == 1
+
+
+def test_study_names_are_unique(storage: SQLStorage) -> None:
+    _study(storage, "a")
+    with pytest.raises(StorageError, match="already has a study named 'a'"):
+        _study(storage, "a")
+    assert storage.get_study("a").parameters == [{"name": "x"}]
+    with pytest.raises(StorageError, match="no study named 'b'"):
+        storage.get_study("b")
+
+
+def test_trials_round_trip(storage: SQLStorage) -> None:
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {"x": 0.5, "layers": [1, 2], "name": "a b"})
+    storage.set_job_id(study_id, 1, "123")
+    storage.create_trial(study_id, 2, {"x": 1.5})
+    storage.finalize_trial(study_id, 2, TrialStatus.FAILED)
+    first, second = storage.read_trials(study_id)
+    assert (first.number, first.parameters, first.status, first.job_id) == (
+        1,
+        {"x": 0.5, "layers": [1, 2], "name": "a b"},
+        TrialStatus.INTERMEDIATE,
+        "123",
+    )
+    assert second.status is TrialStatus.FAILED and second.finished_at is not None
+    with pytest.raises(StorageError, match="already has a trial 1"):
+        storage.create_trial(study_id, 1, {})
+    with pytest.raises(UnknownTrialError, match="trial 9 does not exist"):
+        storage.finalize_trial(study_id, 9, TrialStatus.COMPLETED)
+
+
+def test_parameters_must_be_json(storage: SQLStorage) -> None:
+    with pytest.raises(TypeError, match="trial 1: parameters must be JSON-serializable"):
+        storage.create_trial(_study(storage), 1, {"f": object()})
+
+
+def test_observations_are_read_incrementally(storage: SQLStorage) -> None:
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {})
+    storage.add_observation(study_id, 1, 1, 0.5, {"acc": 0.9})
+    storage.add_observation(study_id, 1, 2, float("nan"), {})
+    everything = storage.read_observations(study_id)
+    assert [(o.trial_number, o.iteration, o.context) for o in everything] == [
+        (1, 1, {"acc": 0.9}),
+        (1, 2, {}),
+    ]
+    assert everything[0].objective == 0.5 and math.isnan(everything[1].objective)
+    storage.add_observation(study_id, 1, 3, 0.25, {})
+    new = storage.read_observations(study_id, after_id=everything[-1].id)
+    assert [(o.iteration, o.objective) for o in new] == [(3, 0.25)]
+
+
+def test_observation_rules(storage: SQLStorage) -> None:
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {})
+    storage.add_observation(study_id, 1, 1, 0.5, {})
+    with pytest.raises(DuplicateObservationError, match=r"trial 1 already has .* iteration 1"):
+        storage.add_observation(study_id, 1, 1, 0.7, {})
+    with pytest.raises(UnknownTrialError, match="trial 2 does not exist"):
+        storage.add_observation(study_id, 2, 1, 0.7, {})
+    storage.finalize_trial(study_id, 1, TrialStatus.STOPPED)
+    with pytest.raises(TrialFinishedError, match="trial 1 is already STOPPED"):
+        storage.add_observation(study_id, 1, 2, 0.7, {})
+    assert len(storage.read_observations(study_id)) == 1
+
+
+def test_studies_do_not_share_trials(storage: SQLStorage) -> None:
+    first, second = _study(storage, "a"), _study(storage, "b")
+    storage.create_trial(first, 1, {"x": 1})
+    storage.create_trial(second, 1, {"x": 2})
+    storage.add_observation(second, 1, 1, 3.0, {})
+    assert storage.read_observations(first) == []
+    assert [t.parameters for t in storage.read_trials(second)] == [{"x": 2}]
+
+
+def test_stop_requests(storage: SQLStorage) -> None:
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {})
+    storage.create_trial(study_id, 2, {})
+    storage.request_stop(study_id, 2)
+    assert storage.stop_requested(study_id) == {2}
+    storage.finalize_trial(study_id, 2, TrialStatus.STOPPED)
+    assert storage.stop_requested(study_id) == set()
+
+
+def test_trial_channel_shares_the_store(storage: SQLStorage, url: str) -> None:
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {"x": 0.1})
+    channel = TrialChannel(url, study_id)
+    assert channel.get_parameters(1) == {"x": 0.1}
+    channel.add_observation(1, 1, 0.3, {"k": [1, 2]})
+    with pytest.raises(DuplicateObservationError):
+        channel.add_observation(1, 1, 0.3, {})
+    with pytest.raises(UnknownTrialError):
+        channel.get_parameters(5)
+    channel.close()
+    [record] = storage.read_observations(study_id)
+    assert (record.objective, record.context) == (0.3, {"k": [1, 2]})
+
+
+def test_sqlite_store_uses_wal(tmp_path: Path) -> None:
+    SQLStorage(sqlite_url(tmp_path / "sherpa.db")).close()
+    mode = sqlite3.connect(tmp_path / "sherpa.db").execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+
+
+def test_missing_store_is_reported(tmp_path: Path) -> None:
+    missing = tmp_path / "nope" / "sherpa.db"
+    with pytest.raises(StorageUnreachableError, match="does not exist"):
+        SQLStorage(sqlite_url(missing))
+    with pytest.raises(StorageUnreachableError, match=r"there is no file .*nope/sherpa.db"):
+        TrialChannel(sqlite_url(missing), 1)
+    assert not missing.exists()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "sherpa.db")
+    SQLStorage(url).close()
+    with sqlite3.connect(tmp_path / "sherpa.db") as conn:
+        conn.execute("UPDATE sherpa_meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StorageError, match="schema version 99, newer than"):
+        SQLStorage(url)
+
+
+def test_path_with_space(tmp_path: Path) -> None:
+    folder = tmp_path / "a dir"
+    folder.mkdir()
+    url = sqlite_url(folder / "sherpa.db")
+    storage = SQLStorage(url)
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {})
+    TrialChannel(url, study_id).add_observation(1, 1, 1.0, {})
+    assert len(storage.read_observations(study_id)) == 1

@@ -1,0 +1,95 @@
+"""The public surface: SHERPA's names, and nothing else leaking."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+
+import pytest
+
+import sherpa
+
+PUBLIC_MODULES = [
+    "sherpa",
+    "sherpa.algorithms",
+    "sherpa.schedulers",
+    "sherpa.storage",
+    "sherpa.study",
+    "sherpa.runner",
+    "sherpa.exceptions",
+    "sherpa.logging",
+    "sherpa.parameters",
+    "sherpa.trial",
+    "sherpa.client",
+]
+
+SHERPA_NAMES = [
+    "Client",
+    "Study",
+    "Trial",
+    "TrialStatus",
+    "AlgorithmState",
+    "Continuous",
+    "Discrete",
+    "Choice",
+    "Ordinal",
+    "Parameter",
+    "optimize",
+    "algorithms.Algorithm",
+    "algorithms.RandomSearch",
+    "algorithms.GridSearch",
+    "algorithms.Iterate",
+    "schedulers.Scheduler",
+    "schedulers.LocalScheduler",
+]
+
+
+@pytest.mark.parametrize("module_name", PUBLIC_MODULES)
+def test_all_names_resolve(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    for name in module.__all__:
+        assert getattr(module, name) is not None, f"{module_name}.{name}"
+
+
+@pytest.mark.parametrize("module_name", ["sherpa", "sherpa.algorithms", "sherpa.schedulers"])
+def test_no_public_name_outside_all(module_name: str) -> None:
+    module = importlib.import_module(module_name)
+    public = {
+        name
+        for name, value in vars(module).items()
+        if not name.startswith("_")
+        and getattr(value, "__module__", module_name).startswith("sherpa")
+        and not isinstance(value, type(sys))
+        and name not in {"annotations", "TYPE_CHECKING", "Any"}
+    }
+    assert public <= set(module.__all__)
+
+
+@pytest.mark.parametrize("dotted", SHERPA_NAMES)
+def test_sherpa_names_exist(dotted: str) -> None:
+    value: object = sherpa
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    assert value is not None
+
+
+def test_import_loads_no_heavy_module() -> None:
+    code = (
+        "import sys, sherpa\n"
+        "heavy = [m for m in ('numpy', 'pandas', 'sqlalchemy') if m in sys.modules]\n"
+        "print(','.join(heavy))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
+
+
+def test_import_does_not_configure_root_logger() -> None:
+    code = "import logging, sherpa\nprint(len(logging.getLogger().handlers))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "0"
+
+
+def test_unknown_attribute_raises() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        sherpa.Nope  # noqa: B018
