@@ -297,13 +297,3 @@ def test_two_studies_in_one_store_stay_apart(tmp_path: Path) -> None:
     assert [r.name for r in storage.list_studies()] == ["first", "second"]
     assert len(storage.read_observations(second.study_id)) == 0  # type: ignore[arg-type]
     assert len(sherpa.Study.load(url, study_name="first").results) == 1
-
-
-def test_keras_callback_reports_epochs() -> None:
-    keras = pytest.importorskip("keras")
-    study = _study()
-    trial = study.get_suggestion()
-    callback = study.keras_callback(trial, "val_loss", context_names=["loss"])
-    assert isinstance(callback, keras.callbacks.Callback)
-    callback.on_epoch_end(0, {"val_loss": 0.5, "loss": 0.7})
-    assert study.results[["Iteration", "Objective", "loss"]].values.tolist() == [[1, 0.5, 0.7]]
