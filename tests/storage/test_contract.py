@@ -172,3 +172,12 @@ def test_path_with_space(tmp_path: Path) -> None:
     storage.create_trial(study_id, 1, {})
     TrialChannel(url, study_id).add_observation(1, 1, 1.0, {})
     assert len(storage.read_observations(study_id)) == 1
+
+
+def test_has_changed_sees_other_writers(storage: SQLStorage, url: str) -> None:
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {})
+    storage.has_changed()
+    assert storage.has_changed() is False or not url.startswith("sqlite")
+    TrialChannel(url, study_id).add_observation(1, 1, 0.5, {})
+    assert storage.has_changed() is True

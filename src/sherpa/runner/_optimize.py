@@ -155,9 +155,11 @@ class _Runner:
     def run(self) -> None:
         while True:
             ended = self._poll_jobs()
-            touched = self._ingest()
+            changed = self.storage.has_changed()
+            touched = self._ingest() if changed or ended else set()
             self._finish(ended)
-            self._stop_unpromising(touched)
+            if changed:
+                self._stop_unpromising(touched)
             self._fill_slots()
             if self.done and not self.running and not self.resubmissions:
                 return

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -98,6 +99,10 @@ class SQLStorage:
             self._engine.dispose()
             raise StorageUnreachableError(f"store {url!r} cannot be opened: {exc.orig}") from exc
         self._executor = _EngineExecutor(self._engine)
+        self._watcher: sqlite3.Connection | None = None
+        self._data_version: int | None = None
+        if is_sqlite_url(url):
+            self._watcher = sqlite3.connect(sqlite_path(url), check_same_thread=False)
 
     def _create_schema(self) -> None:
         schema.metadata.create_all(self._engine)
@@ -130,8 +135,25 @@ class SQLStorage:
         with self._engine.begin() as conn:
             yield conn
 
+    def has_changed(self) -> bool:
+        """Whether anyone may have written to the database since the last call.
+
+        For SQLite this asks ``PRAGMA data_version`` on a connection of its own, which costs
+        microseconds, so a poller can skip its queries while nothing happens. Other databases
+        always answer True.
+        """
+        if self._watcher is None:
+            return True
+        version = self._watcher.execute("PRAGMA data_version").fetchone()[0]
+        changed = version != self._data_version
+        self._data_version = version
+        return bool(changed)
+
     def close(self) -> None:
         """Release the database connections."""
+        if self._watcher is not None:
+            self._watcher.close()
+            self._watcher = None
         self._engine.dispose()
 
     # Studies
