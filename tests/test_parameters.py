@@ -129,6 +129,8 @@ def test_validate_parameters_rejects_duplicates_and_non_parameters() -> None:
         validate_parameters(["x"])
     with pytest.raises(TypeError, match=r"list of sherpa parameters"):
         validate_parameters(sherpa.Continuous("x", [0, 1]))
+    with pytest.raises(ValueError, match=r"at least one parameter; got an empty list"):
+        validate_parameters([])
 
 
 @pytest.mark.parametrize(

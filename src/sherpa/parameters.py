@@ -327,7 +327,7 @@ def validate_parameters(parameters: object) -> list[Parameter]:
 
     Raises:
         TypeError: ``parameters`` is not a list of :class:`Parameter`.
-        ValueError: two parameters share a name.
+        ValueError: the list is empty, or two parameters share a name.
     """
     if isinstance(parameters, (str, bytes, Mapping)) or not isinstance(parameters, Iterable):
         raise TypeError(
@@ -335,6 +335,8 @@ def validate_parameters(parameters: object) -> list[Parameter]:
             f"({type(parameters).__name__})"
         )
     listed = list(parameters)
+    if not listed:
+        raise ValueError("parameters must name at least one parameter; got an empty list")
     for parameter in listed:
         if not isinstance(parameter, Parameter):
             raise TypeError(

@@ -97,6 +97,10 @@ class Algorithm:
         """
         raise NotImplementedError(f"{type(self).__name__} must implement get_suggestion")
 
+    def planned_suggestions(self, parameters: Sequence[Parameter]) -> int | None:
+        """How many configurations the algorithm suggests in all, when known (for progress)."""
+        return None
+
     def get_best_result(
         self,
         parameters: Sequence[Parameter],

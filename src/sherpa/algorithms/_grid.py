@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -52,6 +53,9 @@ class GridSearch(Algorithm):
         if self._grid is None:
             self._grid = iter(grid_of(list(parameters), self.num_grid_points))
         return next(self._grid, AlgorithmState.DONE)
+
+    def planned_suggestions(self, parameters: Sequence[Parameter]) -> int | None:
+        return math.prod(len(p.grid_points(self.num_grid_points)) for p in parameters)
 
     def __repr__(self) -> str:
         return f"GridSearch(num_grid_points={self.num_grid_points})"

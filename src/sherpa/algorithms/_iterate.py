@@ -59,6 +59,9 @@ class Iterate(Algorithm):
         self.count += 1
         return config
 
+    def planned_suggestions(self, parameters: Sequence[Parameter]) -> int | None:
+        return len(self.hp_iter)
+
     def get_parameters(self) -> list[Parameter]:
         """Return one Choice per key, over the distinct values (by equality) that key takes."""
         values: dict[str, list[Any]] = {}

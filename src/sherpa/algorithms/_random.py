@@ -62,5 +62,8 @@ class RandomSearch(Algorithm):
         self.num_suggested += 1
         return dict(self._current)
 
+    def planned_suggestions(self, parameters: Sequence[Parameter]) -> int | None:
+        return None if self.max_num_trials is None else self.max_num_trials * self.repeat
+
     def __repr__(self) -> str:
         return f"RandomSearch(max_num_trials={self.max_num_trials}, repeat={self.repeat})"

@@ -25,6 +25,7 @@ from sherpa.logging import get_logger
 from sherpa.schedulers import JobStatus, JobSubmissionError, Scheduler
 from sherpa.storage import DEFAULT_DB_FILENAME, SQLStorage, sqlite_url
 from sherpa.study import Study
+from sherpa.study._study import RESULTS_FILENAME, check_study_arguments
 from sherpa.trial import AlgorithmState, Trial, TrialStatus
 
 if TYPE_CHECKING:
@@ -42,8 +43,30 @@ RESULTS_WRITE_INTERVAL_S = 0.5
 """``results.csv`` is rewritten at most this often while the run goes (and at its end)."""
 
 
-class _Terminated(BaseException):
-    """Raised inside the loop when the runner receives SIGTERM."""
+class _Signals:
+    """Turns SIGINT and SIGTERM into a flag that the loop reads between steps.
+
+    A handler that raised could interrupt the runner anywhere (between submitting a job and
+    recording it, inside an import); a flag lets the loop stop at a safe point.
+    """
+
+    def __init__(self) -> None:
+        self.received: int | None = None
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        self.received = signum
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {s: signal.signal(s, self._handle) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
 
 @dataclasses.dataclass
@@ -105,7 +128,7 @@ def _check_verbose(value: object) -> int:
     if isinstance(value, bool):
         return int(value)
     if not isinstance(value, numbers.Integral) or value < 0:
-        raise ValueError(f"verbose must be 0, 1 or 2; got {value!r}")
+        raise ValueError(f"verbose must be 0 (warnings only) or 1 (progress); got {value!r}")
     return int(value)
 
 
@@ -126,6 +149,7 @@ class _Runner:
         resubmit_failed_trials: bool,
         verbose: int,
         output_dir: Path,
+        signals: _Signals,
     ) -> None:
         self.study = study
         self.storage = storage
@@ -143,7 +167,10 @@ class _Runner:
         self.queued_logged: set[int] = set()
         self.results_dirty = False
         self.results_written_at = 0.0
-        self.total = getattr(study.algorithm, "max_num_trials", None)
+        self.signals = signals
+        planned = getattr(study.algorithm, "planned_suggestions", None)
+        self.planned: int | None = planned(study.parameters) if callable(planned) else None
+        self.num_resubmitted = 0
 
     @property
     def study_id(self) -> int:
@@ -153,7 +180,8 @@ class _Runner:
     # One pass
 
     def run(self) -> None:
-        while True:
+        """Run until the algorithm is done and every trial has ended, or a signal arrives."""
+        while self.signals.received is None:
             ended = self._poll_jobs()
             changed = self.storage.has_changed()
             touched = self._ingest() if changed or ended else set()
@@ -220,8 +248,9 @@ class _Runner:
             _logger.warning("trial %d %s; its log: %s", trial.id, reason, log)
             self.study.finalize(trial, TrialStatus.FAILED)
             if self.resubmit_failed_trials and not entry.is_resubmission:
-                _logger.info("trial %d: resubmitting its configuration once", trial.id)
+                _logger.log(self.level, "trial %d: resubmitting its configuration once", trial.id)
                 self.resubmissions.append(dict(trial.parameters))
+                self.num_resubmitted += 1
         self._log_finished(trial)
 
     def _log_finished(self, trial: Trial) -> None:
@@ -241,7 +270,7 @@ class _Runner:
             status.value,
             result,
             self.study.num_finished(),
-            "?" if self.total is None else self.total,
+            "?" if self.planned is None else self.planned + self.num_resubmitted,
             best_text,
         )
 
@@ -261,6 +290,8 @@ class _Runner:
     def _fill_slots(self) -> None:
         self.waiting = False
         while len(self.running) < self.max_concurrent and self.scheduler.has_capacity():
+            if self.signals.received is not None:
+                return
             if self.resubmissions:
                 trial = self.study._new_trial(self.resubmissions.popleft())
                 self._submit(trial, is_resubmission=True)
@@ -318,10 +349,11 @@ class _Runner:
             self.scheduler.kill_job(entry.job_id)
         self.scheduler.close()
         self._ingest()
-        for entry in list(self.running.values()):
-            del self.running[entry.trial.id]
-            self.study.finalize(entry.trial, TrialStatus.STOPPED)
-            self._log_finished(entry.trial)
+        self.running.clear()
+        for number in self.study.open_trial_ids():
+            trial = self.study._trials[number].trial
+            self.study.finalize(trial, TrialStatus.STOPPED)
+            self._log_finished(trial)
 
     def summary(self) -> str:
         counts: dict[str, int] = {}
@@ -333,36 +365,11 @@ class _Runner:
         best_text = (
             "no completed trial" if best is None else f"best {best[0]:.6g} (trial {best[1]})"
         )
-        return f"{len(self.study.trials)} trials ({parts}); {best_text}"
+        return f"{_plural(len(self.study.trials), 'trial')} ({parts}); {best_text}"
 
 
-@contextlib.contextmanager
-def _sigterm_as_exception() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise _Terminated
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-
-
-@contextlib.contextmanager
-def _signals_ignored() -> Iterator[None]:
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = {s: signal.signal(s, signal.SIG_IGN) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def optimize(
@@ -434,10 +441,21 @@ def optimize(
         _logger.warning("mongodb_args=%r is ignored: sherpa stores trials in SQL", mongodb_args)
     if db_port is not None:
         _logger.warning("db_port=%r is ignored: the SQLite store needs no port", db_port)
+    check_study_arguments(
+        parameters, algorithm, lower_is_better, stopping_rule, dashboard_port, disable_dashboard
+    )
 
     directory = Path(output_dir) if output_dir is not None else _default_output_dir()
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
+    if (directory / RESULTS_FILENAME).exists():
+        _logger.warning(
+            "output_dir %s holds an earlier run; its results.csv and job logs will be "
+            "replaced (the earlier study stays in %s)",
+            directory,
+            DEFAULT_DB_FILENAME,
+        )
+    signals = _Signals()
     storage = SQLStorage(sqlite_url(directory / DEFAULT_DB_FILENAME))
     study = Study(
         parameters,
@@ -454,34 +472,37 @@ def optimize(
         scheduler.output_dir = str(directory)
     runner = _Runner(
         study, storage, scheduler, argv, max_concurrent, bool(resubmit_failed_trials),
-        verbose, directory,
+        verbose, directory, signals,
     )  # fmt: skip
     _logger.log(
         runner.level,
-        "study %s: output in %s, up to %d trials at a time",
+        "study %s: output in %s, up to %s at a time",
         study.name,
         directory,
-        max_concurrent,
+        _plural(max_concurrent, "trial"),
     )
-    _run(runner)
+    with signals.installed():
+        _run(runner)
     return study.get_best_result()
 
 
 def _run(runner: _Runner) -> None:
-    interruption: BaseException | None = None
     try:
-        with _sigterm_as_exception():
-            runner.run()
-    except (KeyboardInterrupt, _Terminated) as exc:
-        interruption = exc
+        runner.run()
     finally:
-        with _signals_ignored():
-            runner.shut_down()
-            path = runner.study.save(runner.output_dir)
-            runner.storage.close()
-    if interruption is not None:
-        _logger.warning("interrupted: %s; results in %s", runner.summary(), path)
-        if isinstance(interruption, _Terminated):
-            raise SystemExit(128 + signal.SIGTERM)
-        raise interruption
-    _logger.log(runner.level, "done: %s; results in %s", runner.summary(), path)
+        runner.shut_down()
+        path = runner.study.save(runner.output_dir)
+        runner.storage.close()
+    received = runner.signals.received
+    if received is None:
+        _logger.log(runner.level, "done: %s; results in %s", runner.summary(), path)
+        return
+    _logger.warning(
+        "interrupted by %s: %s; results in %s",
+        signal.Signals(received).name,
+        runner.summary(),
+        path,
+    )
+    if received == signal.SIGTERM:
+        raise SystemExit(128 + signal.SIGTERM)
+    raise KeyboardInterrupt

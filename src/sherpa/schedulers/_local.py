@@ -24,6 +24,7 @@ __all__ = ["LocalScheduler"]
 _logger = get_logger(__name__)
 
 KILL_GRACE_S = 5.0
+"""The default time a killed job gets to exit after SIGTERM, before SIGKILL."""
 
 
 @dataclasses.dataclass
@@ -53,6 +54,7 @@ class LocalScheduler(Scheduler):
         resources: Values handed out one per running trial as ``SHERPA_RESOURCE`` (e.g. GPU
             ids ``[0, 1]``) and returned when the trial ends; with resources, a trial waits
             until one is free.
+        kill_grace_period: Seconds between SIGTERM and SIGKILL when a job is killed.
 
     Example:
         >>> import sherpa
@@ -66,6 +68,8 @@ class LocalScheduler(Scheduler):
         submit_options: str = "",
         output_dir: str | os.PathLike[str] = "",
         resources: Iterable[Any] | None = None,
+        *,
+        kill_grace_period: float = KILL_GRACE_S,
     ) -> None:
         if not isinstance(submit_options, str):
             raise TypeError(f"submit_options must be a string; got {submit_options!r}")
@@ -80,6 +84,11 @@ class LocalScheduler(Scheduler):
         self.resources = None if resources is None else list(resources)
         if self.resources is not None and not self.resources:
             raise ValueError("resources must name at least one resource, or be None")
+        if isinstance(kill_grace_period, bool) or not isinstance(kill_grace_period, (int, float)):
+            raise TypeError(f"kill_grace_period must be a number; got {kill_grace_period!r}")
+        if not kill_grace_period >= 0:
+            raise ValueError(f"kill_grace_period must be 0 or more; got {kill_grace_period!r}")
+        self.kill_grace_period = float(kill_grace_period)
         self._free: collections.deque[Any] = collections.deque(self.resources or ())
         self._jobs: dict[str, _Job] = {}
 
@@ -101,6 +110,7 @@ class LocalScheduler(Scheduler):
             raise JobSubmissionError("LocalScheduler: no free resource; wait for a trial to end")
         resource = self._free.popleft() if self.resources is not None else None
         full_env = {**os.environ, **(env or {})}
+        full_env.pop(_env.RESOURCE, None)  # only a resource handed out now may reach the job
         if resource is not None:
             full_env[_env.RESOURCE] = str(resource)
 
@@ -134,7 +144,10 @@ class LocalScheduler(Scheduler):
         job = self._job(job_id)
         code = job.process.poll()
         if code is None:
-            if job.killed_at is not None and time.monotonic() - job.killed_at > KILL_GRACE_S:
+            if (
+                job.killed_at is not None
+                and time.monotonic() - job.killed_at > self.kill_grace_period
+            ):
                 self._signal(job, signal.SIGKILL)
             return JobStatus.RUNNING
         self._release(job)
@@ -183,7 +196,7 @@ class LocalScheduler(Scheduler):
         for job in running:
             job.killed_at = time.monotonic()
             self._signal(job, signal.SIGTERM)
-        deadline = time.monotonic() + KILL_GRACE_S
+        deadline = time.monotonic() + self.kill_grace_period
         for job in running:
             try:
                 job.process.wait(timeout=max(0.0, deadline - time.monotonic()))

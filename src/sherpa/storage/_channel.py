@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import urllib.parse
 from typing import Any
 
 from sherpa.exceptions import StorageUnreachableError
@@ -30,7 +31,10 @@ class _SQLiteExecutor:
             )
         try:
             self._conn = sqlite3.connect(
-                f"file:{path}?mode=rw", uri=True, timeout=_BUSY_TIMEOUT_S, isolation_level=None
+                f"file:{urllib.parse.quote(path)}?mode=rw",
+                uri=True,
+                timeout=_BUSY_TIMEOUT_S,
+                isolation_level=None,
             )
             self._conn.execute(f"PRAGMA busy_timeout = {int(_BUSY_TIMEOUT_S * 1000)}")
             self._conn.execute("PRAGMA synchronous = NORMAL")

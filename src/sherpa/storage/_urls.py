@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.parse
 from pathlib import Path
 
 __all__ = ["DEFAULT_DB_FILENAME", "is_sqlite_url", "sqlite_path", "sqlite_url"]
@@ -11,8 +12,8 @@ DEFAULT_DB_FILENAME = "sherpa.db"
 
 
 def sqlite_url(path: str | os.PathLike[str]) -> str:
-    """Return the URL of the SQLite file at ``path`` (made absolute)."""
-    return "sqlite:///" + str(Path(path).resolve())
+    """Return the URL of the SQLite file at ``path``, made absolute, with ``%?#`` quoted."""
+    return "sqlite:///" + urllib.parse.quote(str(Path(path).resolve()), safe="/ ")
 
 
 def is_sqlite_url(url: str) -> bool:
@@ -29,7 +30,7 @@ def sqlite_path(url: str) -> str:
     scheme, sep, rest = url.partition(":///")
     if not sep or not is_sqlite_url(scheme + ":"):
         raise ValueError(f"database URL is not an SQLite file URL (sqlite:///PATH): {url!r}")
-    path = rest.split("?", 1)[0]
+    path = urllib.parse.unquote(rest.split("?", 1)[0])
     if not path or path == ":memory:":
         raise ValueError(f"database URL must name an SQLite file, not memory: {url!r}")
     return path

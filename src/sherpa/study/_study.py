@@ -95,6 +95,25 @@ def _check_stopping_rule(rule: object) -> StoppingRule | None:
     return rule  # type: ignore[return-value]
 
 
+def check_study_arguments(
+    parameters: object,
+    algorithm: object,
+    lower_is_better: object,
+    stopping_rule: object = None,
+    dashboard_port: object = None,
+    disable_dashboard: object = False,
+    random_seed: object = None,
+) -> None:
+    """Raise the error :class:`Study` would raise for these arguments, without building one."""
+    validate_parameters(parameters)
+    _check_algorithm(algorithm)
+    _check_bool("lower_is_better", lower_is_better)
+    _check_stopping_rule(stopping_rule)
+    _check_port(dashboard_port)
+    _check_bool("disable_dashboard", disable_dashboard)
+    _check_seed(random_seed)
+
+
 def _is_better(candidate: float, incumbent: float, lower_is_better: bool) -> bool:
     return candidate < incumbent if lower_is_better else candidate > incumbent
 
