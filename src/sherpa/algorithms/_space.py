@@ -27,7 +27,15 @@ from sherpa.trial import TrialStatus
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["History", "PendingTracker", "SearchSpace", "completed_history", "config_key"]
+__all__ = [
+    "History",
+    "PendingTracker",
+    "SearchSpace",
+    "completed_history",
+    "config_key",
+    "final_records",
+    "final_rows",
+]
 
 
 def config_key(config: Mapping[str, Any], names: Sequence[str]) -> str:
@@ -207,6 +215,41 @@ def _to_python(value: Any) -> Any:
     if isinstance(value, np.generic):
         return value.item()
     return value
+
+
+def final_records(
+    results: pd.DataFrame | None,
+    columns: Sequence[str],
+    status: TrialStatus | None = None,
+) -> list[dict[str, Any]]:
+    """The final rows of the results table (one per finished trial) as dicts of Python values.
+
+    Each dict holds ``Trial-ID``, ``Status``, ``Objective`` and ``columns`` (None where the
+    table lacks a column). ``status`` keeps only the trials that ended so.
+    """
+    if results is None or len(results) == 0:
+        return []
+    final = results[results["Status"] != TrialStatus.INTERMEDIATE.value]
+    if status is not None:
+        final = final[final["Status"] == status.value]
+    wanted = ["Trial-ID", "Status", "Objective", *columns]
+    present = [c for c in wanted if c in final.columns]
+    records = []
+    for row in final[present].itertuples(index=False, name=None):
+        record = dict.fromkeys(wanted)
+        record.update((c, _to_python(v)) for c, v in zip(present, row, strict=True))
+        records.append(record)
+    return records
+
+
+def final_rows(
+    results: pd.DataFrame | None, names: Sequence[str], status: TrialStatus | None = None
+) -> list[tuple[dict[str, Any], float]]:
+    """``(configuration, objective)`` of each finished trial, configurations over ``names``."""
+    return [
+        ({name: record[name] for name in names}, float(record["Objective"]))
+        for record in final_records(results, names, status)
+    ]
 
 
 class PendingTracker:
