@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import sherpa
-from sherpa.exceptions import StorageUnreachableError
+from sherpa.exceptions import DuplicateObservationError, StorageUnreachableError
 from sherpa.storage import SQLStorage, sqlite_url
 
 
@@ -94,8 +94,17 @@ def test_test_mode_runs_standalone(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (trial.id, trial.parameters) == (1, {"lr": 0.3})
     client.send_metrics(trial, 1, 0.5, {"acc": 1})
     assert client.test_metrics == [(1, 1, 0.5, {"acc": 1})]
+    with pytest.raises(
+        DuplicateObservationError, match="already has an observation at iteration 1"
+    ):
+        client.send_metrics(trial, 1, 0.7)
     with pytest.raises(TypeError, match="objective"):
         client.send_metrics(trial, 2, None)  # type: ignore[arg-type]
+
+
+def test_test_mode_without_parameters_warns(capsys: pytest.CaptureFixture[str]) -> None:
+    assert sherpa.Client(test_mode=True).get_trial().parameters == {}
+    assert "test mode without test_parameters" in capsys.readouterr().err
 
 
 def test_mongodb_keywords_warn(store: SQLStorage, capsys: pytest.CaptureFixture[str]) -> None:

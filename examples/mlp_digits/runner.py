@@ -29,9 +29,6 @@ best = sherpa.optimize(
     max_concurrent=4,
     verbose=1,
 )
-print(
-    f"best validation accuracy {best['Objective']:.4f} (trial {best['Trial-ID']}, "
-    f"epoch {best['Iteration']}):"
-)
+print(f"best validation accuracy {best['Objective']:.4f} (trial {best['Trial-ID']}):")
 for name in sorted(p.name for p in parameters):
     print(f"  {name} = {best[name]}")

@@ -14,6 +14,7 @@ from typing import Any
 __all__ = [
     "check_iteration",
     "check_objective",
+    "check_protocol",
     "dumps_json",
     "is_nan",
     "to_builtin",
@@ -98,6 +99,25 @@ def check_iteration(iteration: object) -> int:
     if iteration < 0:
         raise ValueError(f"iteration must be 0 or more; got {iteration!r}")
     return int(iteration)
+
+
+def check_protocol(name: str, value: object, method: str, expected: str) -> Any:
+    """Return ``value`` if it is an object with a ``method`` (not a class); else a TypeError.
+
+    Args:
+        name: The argument, for the message.
+        value: What was passed.
+        method: The method the object must have, e.g. ``"get_suggestion"``.
+        expected: What the argument should be, e.g. ``"sherpa.algorithms.Algorithm"``.
+    """
+    if isinstance(value, type):
+        raise TypeError(
+            f"{name} must be an instance of {expected}; got the class {value.__name__} "
+            f"(did you mean {value.__name__}()?)"
+        )
+    if not callable(getattr(value, method, None)):
+        raise TypeError(f"{name} must be a {expected}; got {value!r} ({type(value).__name__})")
+    return value
 
 
 def dumps_json(value: Any) -> str:

@@ -23,7 +23,7 @@ from typing import Any
 from sherpa import _env
 from sherpa._convert import check_iteration, check_objective, to_jsonable
 from sherpa._keras import make_keras_callback
-from sherpa.exceptions import StorageUnreachableError
+from sherpa.exceptions import DuplicateObservationError, StorageUnreachableError
 from sherpa.logging import get_logger
 from sherpa.storage._channel import TrialChannel
 from sherpa.storage._urls import is_sqlite_url
@@ -102,6 +102,8 @@ class Client:
                 "Client: ignoring %s (options of SHERPA's MongoDB client)", sorted(kwargs)
             )
         self.test_mode = bool(test_mode)
+        if self.test_mode and not self._test_parameters:
+            _logger.warning("Client: test mode without test_parameters; trial.parameters is {}")
         self.test_metrics: list[tuple[int, int, float, dict[str, Any]]] = []
         self._channel: TrialChannel | None = None
         if self.test_mode:
@@ -170,6 +172,10 @@ class Client:
         value = check_objective(objective)
         checked = check_context(context, trial.parameters)
         if self._channel is None:
+            if any(m[0] == trial.id and m[1] == iteration for m in self.test_metrics):
+                raise DuplicateObservationError(
+                    f"trial {trial.id} already has an observation at iteration {iteration}"
+                )
             self.test_metrics.append((trial.id, iteration, value, checked))
             _logger.info(
                 "test mode: trial %d iteration %d objective=%s context=%s",

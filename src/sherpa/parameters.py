@@ -215,6 +215,9 @@ class Continuous(_NumericParameter):
 
     type = "continuous"
 
+    def __init__(self, name: str, range: Any, scale: str = "linear") -> None:  # noqa: A002
+        super().__init__(name, range, scale)
+
     def sample(self, rng: np.random.Generator) -> float:
         low, high = self.range
         if self.scale == "log":
@@ -256,6 +259,9 @@ class Discrete(_NumericParameter):
     """
 
     type = "discrete"
+
+    def __init__(self, name: str, range: Any, scale: str = "linear") -> None:  # noqa: A002
+        super().__init__(name, range, scale)
 
     def _convert_bounds(self, name: str, low: Any, high: Any) -> list[Any]:
         for bound in (low, high):
@@ -310,6 +316,9 @@ class Choice(_ListParameter):
 
     type = "choice"
 
+    def __init__(self, name: str, range: Any) -> None:  # noqa: A002 (SHERPA's name)
+        super().__init__(name, range)
+
 
 class Ordinal(_ListParameter):
     """One of a list of ordered values; algorithms may treat neighbours as close.
@@ -320,6 +329,9 @@ class Ordinal(_ListParameter):
     """
 
     type = "ordinal"
+
+    def __init__(self, name: str, range: Any) -> None:  # noqa: A002 (SHERPA's name)
+        super().__init__(name, range)
 
 
 def validate_parameters(parameters: object) -> list[Parameter]:

@@ -41,7 +41,8 @@ def test_optimize_raising_trial_is_failed_with_its_metrics_kept(
     out = tmp_path / "out"
     log = out / "jobs" / "trial_1.out"
     assert capfd.readouterr().err == (
-        f"[sherpa WARNING] trial 1 failed (exit code 1); its log: {log}\n"
+        "[sherpa WARNING] trial 1 failed (exit code 1): RuntimeError: boom in trial 1; "
+        f"its log: {log}\n"
     )
     assert "RuntimeError: boom in trial 1" in log.read_text()
     rows = [
@@ -191,9 +192,6 @@ def test_optimize_verbose_zero_logs_only_warnings_when_resubmitting(
     run_optimize: Callable[..., dict[str, Any]],
     capfd: pytest.CaptureFixture[str],
 ) -> None:
-    # Product bug: "trial N: resubmitting its configuration once" is logged with
-    # _logger.info whatever verbose is (runner/_optimize.py, _finalize), so verbose=0 is not
-    # quiet.
     run_optimize(
         parameters=[sherpa.Continuous("x", [0, 10]), sherpa.Choice("fail", ["never"])],
         algorithm=Iterate([{"fail": "once", "x": 1.0}]),

@@ -590,10 +590,11 @@ client.send_metrics(trial=trial, iteration=1, objective=trial.parameters["x"])
 @pytest.mark.parametrize(
     "name",
     [
+        # each is special in a URL or in SQLite's URI syntax, so the store path must be quoted
         "with space",
-        "hash#mark",  # product bug: a '#' ends the trial's SQLite URI (storage/_channel.py)
-        "question?mark",  # product bug: sqlite_path cuts the URL at '?' (storage/_urls.py)
-        "percent%20sign",  # product bug: the trial's SQLite URI decodes %20 (_channel.py)
+        "hash#mark",
+        "question?mark",
+        "percent%20sign",
     ],
 )
 def test_optimize_output_dir_with_special_characters(
@@ -714,6 +715,21 @@ def test_optimize_notices_finished_trials_promptly(
             TypeError,
             r"scheduler must be a sherpa\.schedulers\.Scheduler; got 'local'",
         ),
+        (
+            {"filename": "trial.py", "scheduler": sherpa.schedulers.LocalScheduler},
+            TypeError,
+            r"scheduler must be an instance of .* the class LocalScheduler \(did you mean",
+        ),
+        (
+            {"filename": "trial.py", "algorithm": RandomSearch},
+            TypeError,
+            r"algorithm must be an instance of .* the class RandomSearch",
+        ),
+        (
+            {"filename": "trial.py", "output_dir": "trial.py"},
+            ValueError,
+            r"output_dir 'trial.py' exists and is not a directory",
+        ),
     ],
     ids=[
         "command-and-filename",
@@ -728,6 +744,9 @@ def test_optimize_notices_finished_trials_promptly(
         "non-string-argv",
         "negative-verbose",
         "not-a-scheduler",
+        "scheduler-class",
+        "algorithm-class",
+        "output_dir-is-a-file",
     ],
 )
 def test_optimize_rejects_bad_argument_before_running(
@@ -766,7 +785,7 @@ def test_optimize_rejects_bad_argument_before_running(
         (
             {"stopping_rule": "median"},
             TypeError,
-            r"stopping_rule must have a should_trial_stop method",
+            r"stopping_rule must be a sherpa.algorithms.StoppingRule",
         ),
         ({"algorithm": "random"}, TypeError, r"algorithm must be a sherpa\.algorithms"),
     ],
@@ -780,8 +799,7 @@ def test_optimize_rejects_bad_study_argument_before_creating_output(
     error: type[Exception],
     match: str,
 ) -> None:
-    # Product bug: these are checked by Study(...), after optimize has already created the
-    # output directory and sherpa.db (runner/_optimize.py), leaving an empty store behind.
+    # optimize checks the study's arguments before it creates the output directory.
     arguments: dict[str, Any] = {
         "parameters": [sherpa.Continuous("x", [0, 1])],
         "algorithm": RandomSearch(max_num_trials=1),

@@ -339,3 +339,8 @@ def test_local_inherited_resource_variable_never_reaches_jobs(
 def test_local_rejects_bad_grace_period(grace: object, error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
         LocalScheduler(kill_grace_period=grace)  # type: ignore[arg-type]
+
+
+def test_local_rejects_a_string_of_resources() -> None:
+    with pytest.raises(TypeError, match=r"resources must be a list .* got '0,1'"):
+        LocalScheduler(resources="0,1")  # type: ignore[arg-type]

@@ -145,13 +145,22 @@ def test_sqlite_store_uses_wal(tmp_path: Path) -> None:
     assert mode == "wal"
 
 
-def test_missing_store_is_reported(tmp_path: Path) -> None:
+def test_trial_side_never_creates_a_store(tmp_path: Path) -> None:
     missing = tmp_path / "nope" / "sherpa.db"
-    with pytest.raises(StorageUnreachableError, match="does not exist"):
-        SQLStorage(sqlite_url(missing))
     with pytest.raises(StorageUnreachableError, match=r"there is no file .*nope/sherpa.db"):
         TrialChannel(sqlite_url(missing), 1)
     assert not missing.exists()
+
+
+def test_runner_side_creates_the_directory(tmp_path: Path) -> None:
+    SQLStorage(sqlite_url(tmp_path / "new" / "dir" / "sherpa.db")).close()
+    assert (tmp_path / "new" / "dir" / "sherpa.db").is_file()
+
+
+def test_a_file_that_is_no_database_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "results.csv").write_text("Trial-ID,Status\n1,COMPLETED\n")
+    with pytest.raises(StorageUnreachableError, match="cannot be opened as a sherpa store"):
+        SQLStorage(sqlite_url(tmp_path / "results.csv"))
 
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:

@@ -183,6 +183,9 @@ def test_bad_suggestion_is_an_algorithm_error() -> None:
     study = _study(algorithm=_Fixed([[1, 2]]))
     with pytest.raises(AlgorithmError, match=r"returned \[1, 2\]"):
         study.get_suggestion()
+    study = _study(algorithm=_Fixed([{"lr": 0.01}]))
+    with pytest.raises(AlgorithmError, match=r"lacks a value for \['act'\]"):
+        study.get_suggestion()
 
 
 def test_random_seed_makes_runs_reproducible() -> None:
@@ -230,7 +233,16 @@ def test_stopping_rule_and_stop_requests() -> None:
         ({"algorithm": "random"}, TypeError, "algorithm must be a sherpa.algorithms.Algorithm"),
         ({"dashboard_port": 70000}, ValueError, "dashboard_port must be between 1 and 65535"),
         ({"random_seed": -1}, TypeError, "random_seed must be a non-negative int"),
-        ({"stopping_rule": 3}, TypeError, "stopping_rule must have a should_trial_stop"),
+        (
+            {"stopping_rule": 3},
+            TypeError,
+            "stopping_rule must be a sherpa.algorithms.StoppingRule",
+        ),
+        (
+            {"algorithm": RandomSearch},
+            TypeError,
+            r"got the class RandomSearch \(did you mean RandomSearch\(\)\?\)",
+        ),
     ],
 )
 def test_constructor_rejects_bad_arguments(
@@ -275,10 +287,7 @@ def test_stored_study_rebuilds_identically(tmp_path: Path) -> None:
             study.finalize(trial, "COMPLETED" if trial.id != 2 else "STOPPED")
 
     loaded = sherpa.Study.load(tmp_path)
-    pd.testing.assert_frame_equal(
-        loaded.results.sort_values(["Trial-ID", "Status"]).reset_index(drop=True),
-        study.results.sort_values(["Trial-ID", "Status"]).reset_index(drop=True),
-    )
+    pd.testing.assert_frame_equal(loaded.results, study.results)
     assert loaded.open_trial_ids() == [4]
     assert loaded.get_best_result() == study.get_best_result()
     assert loaded.parameters == PARAMETERS

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from sherpa._convert import check_protocol
 from sherpa.algorithms._base import Algorithm, check_count
 from sherpa.algorithms._space import PendingTracker, config_key
 from sherpa.parameters import Parameter
@@ -17,9 +18,10 @@ __all__ = ["Chain", "Repeat", "aggregate_repeats"]
 
 
 def _check_algorithm(name: str, algorithm: object) -> Algorithm:
-    if not callable(getattr(algorithm, "get_suggestion", None)):
-        raise TypeError(f"{name} must be a sherpa.algorithms.Algorithm; got {algorithm!r}")
-    return algorithm  # type: ignore[return-value]
+    checked: Algorithm = check_protocol(
+        name, algorithm, "get_suggestion", "sherpa.algorithms.Algorithm"
+    )
+    return checked
 
 
 def _adopt_seed(algorithm: Algorithm, seed: int) -> None:

@@ -19,7 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from sherpa import _env
-from sherpa._convert import to_builtin
+from sherpa._convert import check_protocol, to_builtin
 from sherpa.exceptions import AlgorithmError
 from sherpa.logging import get_logger
 from sherpa.schedulers import JobStatus, JobSubmissionError, Scheduler
@@ -130,6 +130,23 @@ def _check_verbose(value: object) -> int:
     if not isinstance(value, numbers.Integral) or value < 0:
         raise ValueError(f"verbose must be 0 (warnings only) or 1 (progress); got {value!r}")
     return int(value)
+
+
+def _last_line(path: str | None, limit: int = 4096) -> str | None:
+    """The last non-empty line of a job log (e.g. the exception of a traceback), shortened."""
+    if path is None:
+        return None
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - limit))
+            tail = handle.read().decode("utf-8", errors="replace")
+    except OSError:
+        return None
+    lines = [line.strip() for line in tail.splitlines() if line.strip()]
+    if not lines:
+        return None
+    return lines[-1] if len(lines[-1]) <= 200 else lines[-1][:197] + "..."
 
 
 def _format_parameters(parameters: Mapping[str, Any]) -> str:
@@ -245,6 +262,9 @@ class _Runner:
             reason = "sent no metrics" if status is JobStatus.FINISHED else "failed"
             if code:
                 reason += f" (exit code {code})"
+            last_line = _last_line(log)
+            if last_line:
+                reason += f": {last_line}"
             _logger.warning("trial %d %s; its log: %s", trial.id, reason, log)
             self.study.finalize(trial, TrialStatus.FAILED)
             if self.resubmit_failed_trials and not entry.is_resubmission:
@@ -430,8 +450,7 @@ def optimize(
     argv = _trial_command(command, filename)
     max_concurrent = _check_positive_int("max_concurrent", max_concurrent)
     verbose = _check_verbose(verbose)
-    if not callable(getattr(scheduler, "submit_job", None)):
-        raise TypeError(f"scheduler must be a sherpa.schedulers.Scheduler; got {scheduler!r}")
+    check_protocol("scheduler", scheduler, "submit_job", "sherpa.schedulers.Scheduler")
     if load:
         raise ValueError(
             "load=True (resuming a previous run from its store) is not supported yet; "
@@ -446,6 +465,8 @@ def optimize(
     )
 
     directory = Path(output_dir) if output_dir is not None else _default_output_dir()
+    if directory.exists() and not directory.is_dir():
+        raise ValueError(f"output_dir {os.fspath(directory)!r} exists and is not a directory")
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
     if (directory / RESULTS_FILENAME).exists():

@@ -81,6 +81,13 @@ class LocalScheduler(Scheduler):
                 f"submit_options cannot be split: {submit_options!r} ({exc})"
             ) from exc
         self.output_dir = os.fspath(output_dir)
+        if isinstance(resources, (str, bytes)) or not (
+            resources is None or isinstance(resources, Iterable)
+        ):
+            raise TypeError(
+                f"resources must be a list of resources (e.g. GPU ids [0, 1]) or None; "
+                f"got {resources!r}"
+            )
         self.resources = None if resources is None else list(resources)
         if self.resources is not None and not self.resources:
             raise ValueError("resources must name at least one resource, or be None")

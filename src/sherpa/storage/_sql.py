@@ -58,10 +58,12 @@ def _create_engine(url: str) -> Engine:
     if not is_sqlite_url(url):
         return sa.create_engine(url, pool_pre_ping=True)
     path = Path(sqlite_path(url))
-    if not path.parent.is_dir():
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
         raise StorageUnreachableError(
-            f"store {url!r}: directory {str(path.parent)!r} does not exist"
-        )
+            f"store {url!r}: cannot create directory {str(path.parent)!r}: {exc}"
+        ) from exc
     engine = sa.create_engine(
         sa.URL.create("sqlite", database=str(path)),
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S},
@@ -95,9 +97,11 @@ class SQLStorage:
         self._engine = _create_engine(url)
         try:
             self._create_schema()
-        except sa.exc.OperationalError as exc:
+        except sa.exc.DatabaseError as exc:
             self._engine.dispose()
-            raise StorageUnreachableError(f"store {url!r} cannot be opened: {exc.orig}") from exc
+            raise StorageUnreachableError(
+                f"store {url!r} cannot be opened as a sherpa store: {exc.orig}"
+            ) from exc
         self._executor = _EngineExecutor(self._engine)
         self._watcher: sqlite3.Connection | None = None
         self._data_version: int | None = None

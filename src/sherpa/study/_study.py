@@ -11,7 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sherpa._convert import check_iteration, check_objective, to_builtin
+from sherpa._convert import check_iteration, check_objective, check_protocol, to_builtin
 from sherpa._keras import make_keras_callback
 from sherpa.client import check_context
 from sherpa.exceptions import (
@@ -78,21 +78,19 @@ def _check_seed(value: object) -> int | None:
 
 
 def _check_algorithm(algorithm: object) -> Algorithm:
-    if not callable(getattr(algorithm, "get_suggestion", None)):
-        raise TypeError(
-            f"algorithm must be a sherpa.algorithms.Algorithm; got {algorithm!r} "
-            f"({type(algorithm).__name__})"
-        )
-    return algorithm  # type: ignore[return-value]
+    checked: Algorithm = check_protocol(
+        "algorithm", algorithm, "get_suggestion", "sherpa.algorithms.Algorithm"
+    )
+    return checked
 
 
 def _check_stopping_rule(rule: object) -> StoppingRule | None:
-    if rule is not None and not callable(getattr(rule, "should_trial_stop", None)):
-        raise TypeError(
-            f"stopping_rule must have a should_trial_stop method (e.g. "
-            f"sherpa.algorithms.MedianStoppingRule); got {rule!r}"
-        )
-    return rule  # type: ignore[return-value]
+    if rule is None:
+        return None
+    checked: StoppingRule = check_protocol(
+        "stopping_rule", rule, "should_trial_stop", "sherpa.algorithms.StoppingRule"
+    )
+    return checked
 
 
 def check_study_arguments(
@@ -218,6 +216,12 @@ class Study:
                 f"{type(self.algorithm).__name__}.get_suggestion returned {suggestion!r}; "
                 "expected a dict of parameter values, AlgorithmState.WAIT, "
                 "AlgorithmState.DONE or None"
+            )
+        missing = [p.name for p in self.parameters if p.name not in suggestion]
+        if missing:
+            raise AlgorithmError(
+                f"{type(self.algorithm).__name__}.get_suggestion returned {dict(suggestion)!r}, "
+                f"which lacks a value for {missing!r}"
             )
         return self._new_trial({str(k): to_builtin(v) for k, v in suggestion.items()})
 
@@ -510,11 +514,21 @@ class Study:
         for trial_record in trial_records:
             self._register(Trial(id=trial_record.number, parameters=trial_record.parameters))
             self._trials[trial_record.number].stop_requested = trial_record.stop_requested
-        for observation in self.storage.read_observations(record.id):
-            self._ingest(observation)
-        for trial_record in trial_records:
-            if trial_record.status.is_finished:
-                self._close(self._trials[trial_record.number], trial_record.status)
+        # Replay observations and final statuses in the order they happened, so the rebuilt
+        # table has the rows in the same order as the live one.
+        events: list[tuple[float, int, int, Any]] = [
+            (o.created_at, 0, o.id, o) for o in self.storage.read_observations(record.id)
+        ]
+        events += [
+            (t.finished_at or math.inf, 1, t.number, t)
+            for t in trial_records
+            if t.status.is_finished
+        ]
+        for _, kind, _, item in sorted(events, key=lambda e: e[:3]):
+            if kind == 0:
+                self._ingest(item)
+            else:
+                self._close(self._trials[item.number], item.status)
 
     @staticmethod
     def load_dashboard(path: str | os.PathLike[str]) -> Study:
@@ -550,7 +564,10 @@ def _store_url(path: str | os.PathLike[str]) -> str:
     if not candidate.is_file():
         from sherpa.exceptions import StorageUnreachableError
 
-        raise StorageUnreachableError(f"no sherpa store at {text!r} (looked for {candidate})")
+        raise StorageUnreachableError(
+            f"no sherpa store at {text!r} (looked for {candidate}); Study.save writes only "
+            "results.csv: create the study with storage=... to be able to load it"
+        )
     return sqlite_url(candidate)
 
 
