@@ -40,7 +40,10 @@ POLL_INTERVAL_S = 0.02
 """How long the loop waits for a job to end before it looks for new metrics again."""
 
 RESULTS_WRITE_INTERVAL_S = 0.5
-"""``results.csv`` is rewritten at most this often while the run goes (and at its end)."""
+"""``results.csv`` is rewritten at most this often while the run goes (and at its end)..."""
+
+RESULTS_WRITE_SHARE = 0.1
+"""...and so that rewriting it takes at most this share of the runner's time."""
 
 
 class _Signals:
@@ -183,7 +186,7 @@ class _Runner:
         self.waiting = False
         self.queued_logged: set[int] = set()
         self.results_dirty = False
-        self.results_written_at = 0.0
+        self.results_due_at = 0.0
         self.signals = signals
         planned = getattr(study.algorithm, "planned_suggestions", None)
         self.planned: int | None = planned(study.parameters) if callable(planned) else None
@@ -355,10 +358,11 @@ class _Runner:
 
     def _write_results_if_due(self) -> None:
         now = time.monotonic()
-        if self.results_dirty and now - self.results_written_at >= RESULTS_WRITE_INTERVAL_S:
+        if self.results_dirty and now >= self.results_due_at:
             self.study.save(self.output_dir)
+            took = time.monotonic() - now
             self.results_dirty = False
-            self.results_written_at = now
+            self.results_due_at = now + max(RESULTS_WRITE_INTERVAL_S, took / RESULTS_WRITE_SHARE)
 
     # Ending
 

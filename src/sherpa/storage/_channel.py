@@ -51,28 +51,19 @@ class _SQLiteExecutor:
         self._conn.close()
 
 
-class _SQLAlchemyExecutor:
-    def __init__(self, url: str) -> None:
-        import sqlalchemy as sa
+def _sqlalchemy_executor(url: str) -> Executor:
+    """The runner side's executor, for server databases (SQLAlchemy is needed for them)."""
+    import sqlalchemy as sa
 
-        self._sa = sa
-        try:
-            self._engine = sa.create_engine(url, pool_pre_ping=True)
-            with self._engine.connect():
-                pass
-        except sa.exc.SQLAlchemyError as exc:
-            raise StorageUnreachableError(f"store {url!r} cannot be reached: {exc}") from exc
+    from sherpa.storage._sql import EngineExecutor
 
-    def execute(self, sql: str, params: dict[str, Any]) -> int:
-        with self._engine.begin() as conn:
-            return int(conn.execute(self._sa.text(sql), params).rowcount)
-
-    def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-        with self._engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(self._sa.text(sql), params)]
-
-    def close(self) -> None:
-        self._engine.dispose()
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+        with engine.connect():
+            pass
+    except sa.exc.SQLAlchemyError as exc:
+        raise StorageUnreachableError(f"store {url!r} cannot be reached: {exc}") from exc
+    return EngineExecutor(engine)
 
 
 class TrialChannel:
@@ -93,7 +84,7 @@ class TrialChannel:
         if is_sqlite_url(url):
             self._executor = _SQLiteExecutor(url)
         else:
-            self._executor = _SQLAlchemyExecutor(url)
+            self._executor = _sqlalchemy_executor(url)
 
     def get_parameters(self, number: int) -> dict[str, Any]:
         """Return the parameters of trial ``number``.
@@ -112,4 +103,4 @@ class TrialChannel:
 
     def close(self) -> None:
         """Close the connection."""
-        self._executor.close()  # type: ignore[attr-defined]
+        self._executor.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import sqlite3
@@ -23,14 +24,19 @@ from sherpa.storage._statements import insert_observation
 from sherpa.storage._urls import is_sqlite_url, sqlite_path
 from sherpa.trial import TrialStatus
 
-__all__ = ["SQLStorage"]
+__all__ = ["EngineExecutor", "SQLStorage"]
 
 _logger = get_logger(__name__)
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
 
 
-class _EngineExecutor:
+@functools.lru_cache(maxsize=32)
+def _text(sql: str) -> sa.TextClause:
+    return sa.text(sql)
+
+
+class EngineExecutor:
     """Runs the shared statements of :mod:`sherpa.storage._statements` through an engine."""
 
     def __init__(self, engine: Engine) -> None:
@@ -38,11 +44,14 @@ class _EngineExecutor:
 
     def execute(self, sql: str, params: dict[str, Any]) -> int:
         with self._engine.begin() as conn:
-            return conn.execute(sa.text(sql), params).rowcount
+            return conn.execute(_text(sql), params).rowcount
 
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         with self._engine.connect() as conn:
-            return [tuple(row) for row in conn.execute(sa.text(sql), params)]
+            return [tuple(row) for row in conn.execute(_text(sql), params)]
+
+    def close(self) -> None:
+        self._engine.dispose()
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -102,7 +111,7 @@ class SQLStorage:
             raise StorageUnreachableError(
                 f"store {url!r} cannot be opened as a sherpa store: {exc.orig}"
             ) from exc
-        self._executor = _EngineExecutor(self._engine)
+        self._executor = EngineExecutor(self._engine)
         self._watcher: sqlite3.Connection | None = None
         self._data_version: int | None = None
         if is_sqlite_url(url):

@@ -42,6 +42,9 @@ class Executor(Protocol):
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run a read; return its rows."""
 
+    def close(self) -> None:
+        """Release the connection."""
+
 
 def fetch_trial(executor: Executor, study_id: int, number: int) -> tuple[dict[str, Any], str]:
     """Return the parameters and status of trial ``number`` of study ``study_id``.

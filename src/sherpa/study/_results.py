@@ -34,6 +34,7 @@ class ResultsTable:
         self._parameter_keys: set[str] = set(parameter_names)
         self._context_keys: set[str] = set()
         self._frame: pd.DataFrame | None = None
+        self._frame_rows = 0  # how many rows the cached frame holds
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -57,7 +58,6 @@ class ResultsTable:
             self._parameter_keys.update(parameters)
         if context and not self._context_keys.issuperset(context):
             self._context_keys.update(context)
-        self._frame = None
 
     def columns(self) -> list[str]:
         """The column names, in SHERPA's order."""
@@ -71,13 +71,24 @@ class ResultsTable:
         ]
 
     def frame(self) -> pd.DataFrame:
-        """Return the table as a DataFrame (a cheap copy-on-write view of the cached one)."""
-        if self._frame is None:
-            import pandas as pd
+        """Return the table as a DataFrame (a cheap copy-on-write view of the cached one).
 
-            frame = pd.DataFrame.from_records(self._rows, columns=self.columns())
+        Only the rows added since the last call are converted; they are appended to the
+        cached frame, so reading the table after each new row stays cheap.
+        """
+        import pandas as pd
+
+        columns = self.columns()
+        if self._frame is None or self._frame_rows == 0:
+            frame = pd.DataFrame.from_records(self._rows, columns=columns)
             if not self._rows:
                 frame = frame.astype({TRIAL_ID: "int64", ITERATION: "int64", OBJECTIVE: "float64"})
-            self._frame = frame
+            self._frame, self._frame_rows = frame, len(self._rows)
+        elif self._frame_rows < len(self._rows):
+            new = pd.DataFrame.from_records(self._rows[self._frame_rows :], columns=columns)
+            frame = pd.concat([self._frame, new], ignore_index=True)
+            if list(frame.columns) != columns:
+                frame = frame[columns]
+            self._frame, self._frame_rows = frame, len(self._rows)
         copy: pd.DataFrame = self._frame.copy(deep=False)
         return copy

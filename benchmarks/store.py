@@ -1,0 +1,420 @@
+"""Store: the SQLite store's cost per trial, and 16 trial processes writing metrics at once.
+
+(a) The in-process workload of ``in_process.py`` (trials x 5 observations, then the best
+result), in memory and through an SQLite file: ``sherpa.Study(..., storage=sqlite_url(..))``
+against Optuna with ``storage="sqlite:///..."`` (its RDB storage, default settings). The
+store cost per trial is the total per trial with the store minus the total per trial in
+memory, both measured in this run. Optuna's RDB storage takes about 0.1 s a trial on this
+machine, so 3,000 trials would run for about six minutes: the comparison (and its ratio)
+is made at ``--compare-trials`` (500) for both; sherpa alone is also run at ``--trials``
+(3,000), the issue's size.
+
+(b) ``--writers`` (16) processes at once, each writing ``--metrics`` (200) metrics and timing
+each call: sherpa trial processes (``Client().get_trial()``, then ``send_metrics``) against
+Optuna processes (``load_study`` then ``optuna.trial.Trial(study, trial_id)`` for a trial the
+parent asked for, then ``trial.report``), on a shared SQLite file each. The processes start,
+connect and then wait; all are released together, so start-up is not timed. ``--rounds``
+(3) rounds each, alternating, each on a fresh file. Reported: metrics per second over the
+writing span (median round), p50 and p99 latency of one call (pooled, and the worst round's
+p99), errors (lock errors apart) and the rows in the store afterwards.
+
+Goals (project issue): sherpa's store cost per trial at most a fifth of Optuna's; with 16
+writers, no lock errors and a ``send_metrics`` p99 under 50 ms.
+
+Usage: python benchmarks/store.py [--trials 3000] [--compare-trials 500] [--writers 16]
+[--metrics 200] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from _common import (
+    PYTHON,
+    OtherLoad,
+    base_parser,
+    machine_info,
+    median,
+    percentile,
+    print_header,
+    print_table,
+    scratch_dir,
+    use_user_env,
+    verdict,
+    warm_up,
+    write_json,
+)
+from in_process import Run, run_optuna, run_sherpa
+
+GOAL_STORE_RATIO = 0.2
+GOAL_P99_MS = 50.0
+
+# A writer process: connect, say "ready", wait for the go line, write, print a JSON report.
+# An error is kept with its chain of causes, so that a lock error under a wrapper counts.
+_WRITER_TAIL = """
+print("ready", flush=True)
+sys.stdin.readline()
+latencies, errors = [], []
+begin = time.monotonic()
+for i in range(1, n + 1):
+    start = time.perf_counter()
+    try:
+        write(i, 1.0 / i)
+    except Exception as exc:
+        chain, cause = [], exc
+        while cause is not None:  # keep the causes: a wrapper may hide "database is locked"
+            chain.append(f"{type(cause).__name__}: {cause}")
+            cause = cause.__cause__ or cause.__context__
+        errors.append(" <- ".join(chain))
+    latencies.append(time.perf_counter() - start)
+end = time.monotonic()
+print(json.dumps({"begin": begin, "end": end, "latencies": latencies, "errors": errors}))
+"""
+
+SHERPA_WRITER = (
+    """\
+import json, sys, time
+import sherpa
+n = int(sys.argv[1])
+client = sherpa.Client()
+trial = client.get_trial()
+def write(i, value):
+    client.send_metrics(trial=trial, iteration=i, objective=value)
+"""
+    + _WRITER_TAIL
+)
+
+OPTUNA_WRITER = (
+    """\
+import json, sys, time, warnings
+import optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.simplefilter("ignore")
+n, url, name, trial_id = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+study = optuna.load_study(study_name=name, storage=url)
+trial = optuna.trial.Trial(study, trial_id)
+def write(i, value):
+    trial.report(value, i)
+"""
+    + _WRITER_TAIL
+)
+
+
+# (a)
+
+
+def store_costs(trials: int, steps: int, root: Path, *, with_optuna: bool) -> dict[str, Any]:
+    """Run the workload in memory and with an SQLite store; return the per-trial figures."""
+    figures: dict[str, Any] = {}
+    engines: list[tuple[str, Any]] = [("sherpa", run_sherpa)]
+    if with_optuna:
+        engines.append(("optuna", run_optuna))
+    for name, runner in engines:
+        db = root / f"{name}-{trials}.db"
+        memory: Run = runner(trials, steps)
+        stored: Run = runner(trials, steps, storage=f"sqlite:///{db}")
+        per_trial_mem = memory.total_s / trials * 1000
+        per_trial_db = stored.total_s / trials * 1000
+        figures[name] = {
+            "memory_ms_per_trial": per_trial_mem,
+            "store_total_ms_per_trial": per_trial_db,
+            "store_cost_ms_per_trial": per_trial_db - per_trial_mem,
+            "store_first_quarter_ms": stored.quarter_ms(0),
+            "store_last_quarter_ms": stored.quarter_ms(3),
+            "store_cpu_ms_per_trial": stored.cpu_ms,
+            "store_best_lookup_ms": stored.best_s * 1000,
+        }
+        print(
+            f"  {name}, {trials} trials: memory {memory.total_s:.2f} s, "
+            f"store {stored.total_s:.2f} s",
+            flush=True,
+        )
+    return figures
+
+
+# (b)
+
+
+def run_writers(
+    script: Path, argvs: list[list[str]], envs: list[dict[str, str]]
+) -> list[dict[str, Any]]:
+    """Start one writer per argv, wait until all are ready, release them, collect reports."""
+    procs = []
+    for argv, extra in zip(argvs, envs, strict=True):
+        env = {**os.environ, **extra}
+        procs.append(
+            subprocess.Popen(
+                [PYTHON, str(script), *argv],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    for proc in procs:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if line.strip() != "ready":
+            _, err = proc.communicate()
+            raise RuntimeError(f"writer did not start: {line!r} {err}")
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    reports = []
+    for proc in procs:
+        out, err = proc.communicate()
+        if proc.returncode != 0:
+            raise RuntimeError(f"writer failed ({proc.returncode}): {err}")
+        reports.append(json.loads(out.strip().splitlines()[-1]))
+    return reports
+
+
+def count_rows(db: Path, table: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return int(conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+
+def sherpa_writers(writers: int, metrics: int, root: Path, tag: str) -> dict[str, Any]:
+    import sherpa
+
+    db = root / f"sherpa-writers-{tag}.db"
+    url = sherpa.storage.sqlite_url(db)
+    storage = sherpa.storage.SQLStorage(url)
+    parameters = [sherpa.Continuous("x", [0.0, 1.0]).to_dict()]
+    study_id = storage.create_study("writers", lower_is_better=True, parameters=parameters).id
+    for number in range(1, writers + 1):
+        storage.create_trial(study_id, number, {"x": number / writers})
+    script = root / "sherpa_writer.py"
+    script.write_text(SHERPA_WRITER)
+    envs = [
+        {"SHERPA_DB_URL": url, "SHERPA_STUDY_ID": str(study_id), "SHERPA_TRIAL_ID": str(k)}
+        for k in range(1, writers + 1)
+    ]
+    reports = run_writers(script, [[str(metrics)]] * writers, envs)
+    storage.close()
+    return {"reports": reports, "rows": count_rows(db, "sherpa_observations")}
+
+
+def optuna_writers(writers: int, metrics: int, root: Path, tag: str) -> dict[str, Any]:
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    db = root / f"optuna-writers-{tag}.db"
+    url = f"sqlite:///{db}"
+    study = optuna.create_study(study_name="writers", storage=url, direction="minimize")
+    # The parent asks for the trials, as sherpa's runner creates them; each process reports.
+    trial_ids = [study.ask()._trial_id for _ in range(writers)]
+    script = root / "optuna_writer.py"
+    script.write_text(OPTUNA_WRITER)
+    argvs = [[str(metrics), url, "writers", str(trial_id)] for trial_id in trial_ids]
+    reports = run_writers(script, argvs, [{}] * writers)
+    return {"reports": reports, "rows": count_rows(db, "trial_intermediate_values")}
+
+
+def summarize_writers(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """Pool the calls of every round; throughput and p99 also per round."""
+    latencies, errors, per_round = [], [], []
+    for one in rounds:
+        reports = one["reports"]
+        lat = [x for r in reports for x in r["latencies"]]
+        err = [e for r in reports for e in r["errors"]]
+        span = max(r["end"] for r in reports) - min(r["begin"] for r in reports)
+        per_round.append(
+            {
+                "metrics_per_s": (len(lat) - len(err)) / span,
+                "p99_ms": percentile(lat, 99) * 1000,
+                "rows": one["rows"],
+                "calls": len(lat),
+                "errors": len(err),
+            }
+        )
+        latencies += lat
+        errors += err
+    lock_errors = [e for e in errors if "locked" in e.lower() or "busy" in e.lower()]
+    return {
+        "rounds": per_round,
+        "calls": len(latencies),
+        "errors": len(errors),
+        "lock_errors": len(lock_errors),
+        "error_samples": sorted({e[:300] for e in errors})[:3],
+        "rows_in_store": sum(r["rows"] for r in per_round),
+        "metrics_per_s": median([r["metrics_per_s"] for r in per_round]),
+        "p50_ms": percentile(latencies, 50) * 1000,
+        "p90_ms": percentile(latencies, 90) * 1000,
+        "p99_ms": percentile(latencies, 99) * 1000,
+        "worst_round_p99_ms": max(r["p99_ms"] for r in per_round),
+        "max_ms": max(latencies) * 1000,
+    }
+
+
+def main() -> None:
+    parser = base_parser(__doc__)
+    parser.add_argument("--trials", type=int, default=3000, help="sherpa's own (a) run")
+    parser.add_argument(
+        "--compare-trials", type=int, default=500, help="(a) trials of both engines"
+    )
+    parser.add_argument("--steps", type=int, default=5, help="observations per trial in (a)")
+    parser.add_argument("--writers", type=int, default=16, help="processes in (b)")
+    parser.add_argument("--metrics", type=int, default=200, help="metrics per process in (b)")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of (b) for each engine")
+    args = parser.parse_args()
+    if args.quick:
+        args.trials, args.compare_trials, args.writers, args.metrics = 200, 30, 4, 20
+        args.rounds = 1
+
+    use_user_env()
+    warm_up()
+    watch = OtherLoad()
+    info = machine_info()
+    print_header("Store: SQLite store cost per trial; concurrent writer processes", info)
+    # Warm both engines up (one-off imports of numpy, pandas, SQLAlchemy, Optuna).
+    run_sherpa(20, args.steps)
+    run_optuna(20, args.steps)
+
+    with scratch_dir("store") as root:
+        print("(a) store cost per trial")
+        compare = store_costs(args.compare_trials, args.steps, root, with_optuna=True)
+        full = store_costs(args.trials, args.steps, root, with_optuna=False)["sherpa"]
+        print("(b) concurrent writers")
+        rounds: dict[str, list[dict[str, Any]]] = {"sherpa": [], "optuna": []}
+        for k in range(args.rounds):
+            order = ["sherpa", "optuna"] if k % 2 == 0 else ["optuna", "sherpa"]
+            for name in order:
+                make = sherpa_writers if name == "sherpa" else optuna_writers
+                rounds[name].append(make(args.writers, args.metrics, root, str(k)))
+                print(f"  {name} round {k + 1} done", flush=True)
+        writers = {name: summarize_writers(r) for name, r in rounds.items()}
+    print()
+
+    rows: list[list[object]] = []
+    cases = [
+        ("sherpa", args.compare_trials, compare["sherpa"]),
+        ("optuna", args.compare_trials, compare["optuna"]),
+        ("sherpa", args.trials, full),
+    ]
+    for name, trials, f in cases:
+        rows.append(
+            [
+                name,
+                trials,
+                f"{f['memory_ms_per_trial']:.3f}",
+                f"{f['store_total_ms_per_trial']:.2f}",
+                f"{f['store_cost_ms_per_trial']:.2f}",
+                f"{f['store_first_quarter_ms']:.2f}",
+                f"{f['store_last_quarter_ms']:.2f}",
+            ]
+        )
+    print(f"(a) {args.steps} observations a trial; ms per trial (Q1/Q4: first/last quarter):")
+    print_table(
+        [
+            "engine",
+            "trials",
+            "in memory",
+            "with SQLite store",
+            "store cost",
+            "store Q1",
+            "store Q4",
+        ],
+        rows,
+    )
+    store_ratio = (
+        compare["sherpa"]["store_cost_ms_per_trial"] / compare["optuna"]["store_cost_ms_per_trial"]
+    )
+
+    expected = args.writers * args.metrics * args.rounds
+    print(
+        f"(b) {args.writers} processes x {args.metrics} metrics each, {args.rounds} rounds "
+        f"({expected} calls in all; latencies pooled over the rounds, metrics/s the median "
+        "round's):"
+    )
+    print_table(
+        [
+            "engine",
+            "metrics/s",
+            "p50 ms",
+            "p90 ms",
+            "p99 ms",
+            "worst round p99",
+            "max ms",
+            "errors",
+            "lock errors",
+            "rows stored",
+        ],
+        [
+            [
+                name,
+                f"{w['metrics_per_s']:.0f}",
+                f"{w['p50_ms']:.2f}",
+                f"{w['p90_ms']:.2f}",
+                f"{w['p99_ms']:.2f}",
+                f"{w['worst_round_p99_ms']:.2f}",
+                f"{w['max_ms']:.1f}",
+                w["errors"],
+                w["lock_errors"],
+                f"{w['rows_in_store']}/{expected}",
+            ]
+            for name, w in writers.items()
+        ],
+    )
+    for name, w in writers.items():
+        if w["error_samples"]:
+            print(f"{name} errors, e.g.: {w['error_samples']}")
+
+    s = writers["sherpa"]
+    goals = {
+        "store_cost_at_most_a_fifth_of_optuna": store_ratio <= GOAL_STORE_RATIO,
+        "no_lock_errors": s["lock_errors"] == 0,
+        "p99_under_50ms": s["p99_ms"] < GOAL_P99_MS,
+        "nothing_lost": s["rows_in_store"] == expected and s["errors"] == 0,
+    }
+    print_table(
+        ["goal", "measured", "status"],
+        [
+            [
+                f"sherpa / optuna store cost <= {GOAL_STORE_RATIO}",
+                f"{store_ratio:.3f}x ({args.compare_trials} trials)",
+                verdict(goals["store_cost_at_most_a_fifth_of_optuna"]),
+            ],
+            [
+                f"sherpa lock errors, {args.writers} writers",
+                s["lock_errors"],
+                verdict(goals["no_lock_errors"]),
+            ],
+            [
+                f"sherpa send_metrics p99 < {GOAL_P99_MS:.0f} ms",
+                f"{s['p99_ms']:.1f} ms (worst round {s['worst_round_p99_ms']:.1f})",
+                verdict(goals["p99_under_50ms"]),
+            ],
+            [
+                "sherpa rows stored = metrics sent",
+                f"{s['rows_in_store']}/{expected}",
+                verdict(goals["nothing_lost"]),
+            ],
+        ],
+    )
+    print(watch.report())
+    info["other_load_cores"] = watch.cores()
+    write_json(
+        args.json,
+        {
+            "benchmark": "store",
+            "machine": info,
+            "args": vars(args),
+            "a_compare": compare,
+            "a_sherpa_full": full,
+            "a_store_ratio": store_ratio,
+            "b_writers": writers,
+            "goals": goals,
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
