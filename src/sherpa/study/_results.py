@@ -22,6 +22,12 @@ ITERATION = "Iteration"
 OBJECTIVE = "Objective"
 
 
+def _copy_on_write(pd: Any) -> bool:
+    if int(pd.__version__.split(".")[0]) >= 3:
+        return True
+    return pd.options.mode.copy_on_write is True
+
+
 class ResultsTable:
     """Rows of results kept as dicts; the DataFrame is built on demand and cached.
 
@@ -71,7 +77,7 @@ class ResultsTable:
         ]
 
     def frame(self) -> pd.DataFrame:
-        """Return the table as a DataFrame (a cheap copy-on-write view of the cached one).
+        """Return the table as a DataFrame, a copy of the cached one that the caller may edit.
 
         Only the rows added since the last call are converted; they are appended to the
         cached frame, so reading the table after each new row stays cheap.
@@ -90,5 +96,7 @@ class ResultsTable:
             if list(frame.columns) != columns:
                 frame = frame[columns]
             self._frame, self._frame_rows = frame, len(self._rows)
-        copy: pd.DataFrame = self._frame.copy(deep=False)
+        # With copy-on-write (pandas 3, or pandas 2 with the option on) a shallow copy already
+        # keeps the caller's edits out of the cache; without it, only a deep copy does.
+        copy: pd.DataFrame = self._frame.copy(deep=not _copy_on_write(pd))
         return copy
