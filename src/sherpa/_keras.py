@@ -38,13 +38,13 @@ def epoch_observation(
 
 def _import_keras() -> Any:
     try:
-        import keras  # type: ignore[import-not-found,unused-ignore]
+        import keras
 
         return keras
     except ImportError:
         pass
     try:
-        from tensorflow import keras  # type: ignore[import-not-found,import-untyped,no-redef,unused-ignore]
+        from tensorflow import keras
 
         return keras
     except ImportError as exc:
