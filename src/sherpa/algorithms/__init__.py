@@ -6,7 +6,9 @@ runner or a scheduler.
 
 from __future__ import annotations
 
+from sherpa.algorithms import bayesian_optimization as bayesian_optimization
 from sherpa.algorithms._base import Algorithm, StoppingRule
+from sherpa.algorithms._bayesian import BayesianOptimization, GPyOpt
 from sherpa.algorithms._genetic import Genetic
 from sherpa.algorithms._grid import GridSearch
 from sherpa.algorithms._iterate import Iterate
@@ -19,7 +21,9 @@ from sherpa.algorithms._successive_halving import SuccessiveHalving
 
 __all__ = [
     "Algorithm",
+    "BayesianOptimization",
     "Chain",
+    "GPyOpt",
     "Genetic",
     "GridSearch",
     "Iterate",
