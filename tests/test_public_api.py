@@ -103,3 +103,15 @@ def test_import_does_not_configure_root_logger() -> None:
 def test_unknown_attribute_raises() -> None:
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         sherpa.Nope  # noqa: B018
+
+
+def test_algorithms_load_scipy_only_when_a_model_based_one_is_used() -> None:
+    code = (
+        "import sys, sherpa\n"
+        "sherpa.algorithms.RandomSearch\n"
+        "print('scipy' in sys.modules)\n"
+        "sherpa.algorithms.GPyOpt\n"
+        "print('scipy' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]

@@ -6,9 +6,10 @@ runner or a scheduler.
 
 from __future__ import annotations
 
-from sherpa.algorithms import bayesian_optimization as bayesian_optimization
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from sherpa.algorithms._base import Algorithm, StoppingRule
-from sherpa.algorithms._bayesian import BayesianOptimization, GPyOpt
 from sherpa.algorithms._genetic import Genetic
 from sherpa.algorithms._grid import GridSearch
 from sherpa.algorithms._iterate import Iterate
@@ -18,6 +19,10 @@ from sherpa.algorithms._pbt import PopulationBasedTraining
 from sherpa.algorithms._random import RandomSearch
 from sherpa.algorithms._repeat import Chain, Repeat
 from sherpa.algorithms._successive_halving import SuccessiveHalving
+
+if TYPE_CHECKING:
+    from sherpa.algorithms import bayesian_optimization
+    from sherpa.algorithms._bayesian import BayesianOptimization, GPyOpt
 
 __all__ = [
     "Algorithm",
@@ -34,4 +39,24 @@ __all__ = [
     "Repeat",
     "StoppingRule",
     "SuccessiveHalving",
+    "bayesian_optimization",
 ]
+
+# The model-based algorithms need scipy, which takes most of a second to import; they load
+# on first use so that runner scripts using the others start fast.
+_LAZY = {
+    "BayesianOptimization": "sherpa.algorithms._bayesian",
+    "GPyOpt": "sherpa.algorithms._bayesian",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "bayesian_optimization":
+        return importlib.import_module("sherpa.algorithms.bayesian_optimization")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'sherpa.algorithms' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
