@@ -50,6 +50,7 @@ SHERPA_NAMES = [
     "algorithms.Chain",
     "algorithms.SuccessiveHalving",
     "algorithms.MedianStoppingRule",
+    "algorithms.TPE",
     "schedulers.Scheduler",
     "schedulers.LocalScheduler",
 ]

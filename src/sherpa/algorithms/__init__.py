@@ -23,8 +23,10 @@ from sherpa.algorithms._successive_halving import SuccessiveHalving
 if TYPE_CHECKING:
     from sherpa.algorithms import bayesian_optimization
     from sherpa.algorithms._bayesian import BayesianOptimization, GPyOpt
+    from sherpa.algorithms._tpe import TPE
 
 __all__ = [
+    "TPE",
     "Algorithm",
     "BayesianOptimization",
     "Chain",
@@ -47,6 +49,7 @@ __all__ = [
 _LAZY = {
     "BayesianOptimization": "sherpa.algorithms._bayesian",
     "GPyOpt": "sherpa.algorithms._bayesian",
+    "TPE": "sherpa.algorithms._tpe",
 }
 
 

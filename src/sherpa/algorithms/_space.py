@@ -199,16 +199,24 @@ def completed_history(
     """
     if results is None or len(results) == 0:
         return History([], np.zeros(0))
-    final = results[results["Status"] == TrialStatus.COMPLETED.value]
+    objective = results["Objective"].to_numpy(dtype=float)
+    rows = np.flatnonzero(
+        (results["Status"].to_numpy() == TrialStatus.COMPLETED.value) & np.isfinite(objective)
+    )
     names = [p.name for p in parameters]
-    objective = final["Objective"].to_numpy(dtype=float)
-    keep = np.isfinite(objective)
-    configs = [
-        {name: _to_python(value) for name, value in zip(names, row, strict=True)}
-        for row in final.loc[keep, names].itertuples(index=False, name=None)
-    ]
-    losses = objective[keep] if lower_is_better else -objective[keep]
+    columns = [_column_values(results[name].to_numpy()[rows]) for name in names]
+    configs = [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+    if not names:
+        configs = [{} for _ in rows]
+    losses = objective[rows] if lower_is_better else -objective[rows]
     return History(configs, losses)
+
+
+def _column_values(values: np.ndarray) -> list[Any]:
+    """A column's values as plain Python (``tolist`` converts numeric dtypes at C speed)."""
+    if values.dtype == object:
+        return [_to_python(value) for value in values]
+    return values.tolist()  # type: ignore[no-any-return]
 
 
 def _to_python(value: Any) -> Any:
@@ -256,11 +264,20 @@ class PendingTracker:
     """Remembers an algorithm's suggestions and tells which are still running.
 
     A suggestion stops being pending when the results table holds a final row (any status)
-    for a configuration with the same values; repeated configurations are counted.
+    for a configuration with the same values; repeated configurations are counted. The final
+    rows already counted are remembered by ``Trial-ID`` (a trial has one final row, and the
+    table only grows), so each call reads only the new ones.
     """
 
     def __init__(self) -> None:
         self._suggested: list[dict[str, Any]] = []
+        self._reset(None)
+
+    def _reset(self, names: list[str] | None) -> None:
+        self._names = names
+        self._keys: list[str] = []
+        self._finished: dict[str, int] = {}
+        self._counted: set[Any] = set()
 
     def add(self, config: Mapping[str, Any]) -> None:
         """Record one suggestion."""
@@ -276,17 +293,31 @@ class PendingTracker:
     ) -> list[dict[str, Any]]:
         """The recorded suggestions that have no final row yet."""
         names = [p.name for p in parameters]
-        finished: dict[str, int] = {}
+        if names != self._names:
+            self._reset(names)
         if results is not None and len(results):
-            final = results[results["Status"] != TrialStatus.INTERMEDIATE.value]
-            for row in final[names].itertuples(index=False, name=None):
-                key = config_key(dict(zip(names, map(_to_python, row), strict=True)), names)
-                finished[key] = finished.get(key, 0) + 1
+            self._count_final_rows(results, names)
+        self._keys.extend(config_key(c, names) for c in self._suggested[len(self._keys) :])
+        remaining = dict(self._finished)
         still_running = []
-        for config in self._suggested:
-            key = config_key(config, names)
-            if finished.get(key, 0) > 0:
-                finished[key] -= 1
+        for config, key in zip(self._suggested, self._keys, strict=True):
+            if remaining.get(key, 0) > 0:
+                remaining[key] -= 1
             else:
                 still_running.append(config)
         return still_running
+
+    def _count_final_rows(self, results: pd.DataFrame, names: list[str]) -> None:
+        final = results["Status"].to_numpy() != TrialStatus.INTERMEDIATE.value
+        ids = results["Trial-ID"].to_numpy()[final].tolist()
+        if not self._counted.issubset(ids):  # another table: count from scratch
+            self._reset(names)
+        new = [index for index, trial_id in enumerate(ids) if trial_id not in self._counted]
+        if not new:
+            return
+        rows = np.flatnonzero(final)[new]
+        columns = [_column_values(results[name].to_numpy()[rows]) for name in names]
+        for trial_id, row in zip([ids[i] for i in new], zip(*columns, strict=True), strict=True):
+            key = config_key(dict(zip(names, row, strict=True)), names)
+            self._finished[key] = self._finished.get(key, 0) + 1
+            self._counted.add(trial_id)
