@@ -25,6 +25,7 @@ for step in range(1, steps + 1):
 RUNNER = """\
 import sherpa
 from sherpa.algorithms import *
+from sherpa.algorithms import bayesian_optimization
 
 algorithm = {algorithm}
 sherpa.optimize(
@@ -44,6 +45,9 @@ CASES = {
     "genetic": ("Genetic(max_num_trials=8, seed=0)", 8, ()),
     "repeat": ("Repeat(RandomSearch(max_num_trials=2, seed=0), num_times=3, agg=True)", 6, ()),
     "chain": ("Chain([GridSearch(num_grid_points=2), RandomSearch(2, seed=0)])", 6, ()),
+    "bayesian": ("BayesianOptimization(max_num_trials=8, seed=0)", 8, ()),
+    "gpyopt": ("bayesian_optimization.GPyOpt(max_num_trials=6, seed=0)", 6, ()),
+    "tpe": ("TPE(max_num_trials=8, num_initial_trials=4, seed=0)", 8, ()),
     "asha": (
         "SuccessiveHalving(r=1, R=3, eta=3, max_finished_configs=2, seed=0)",
         None,
