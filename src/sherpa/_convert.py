@@ -1,4 +1,4 @@
-"""Conversions of user values to plain Python, shared by the trial and runner sides.
+"""Checks and conversions of user values, shared by every part of the package.
 
 No numpy import here: numpy values are recognised by their type's module.
 """
@@ -8,13 +8,18 @@ from __future__ import annotations
 import json
 import math
 import numbers
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
+    "check_choice",
+    "check_count",
+    "check_flag",
     "check_iteration",
     "check_objective",
+    "check_positive",
     "check_protocol",
+    "check_seed",
     "dumps_json",
     "is_nan",
     "to_builtin",
@@ -117,6 +122,56 @@ def check_protocol(name: str, value: object, method: str, expected: str) -> Any:
         )
     if not callable(getattr(value, method, None)):
         raise TypeError(f"{name} must be a {expected}; got {value!r} ({type(value).__name__})")
+    return value
+
+
+def check_seed(seed: object, name: str = "seed") -> int | None:
+    """Return ``seed`` as a non-negative int, or None."""
+    if seed is None:
+        return None
+    seed = to_builtin(seed)
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
+        raise TypeError(f"{name} must be a non-negative int or None; got {seed!r}")
+    return int(seed)
+
+
+def check_count(name: str, value: object, *, minimum: int, allow_none: bool = False) -> Any:
+    """Return ``value`` as an int of at least ``minimum`` (or None when allowed)."""
+    if value is None and allow_none:
+        return None
+    value = to_builtin(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        kind = "an int or None" if allow_none else "an int"
+        raise TypeError(f"{name} must be {kind}; got {value!r} ({type(value).__name__})")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}; got {value!r}")
+    return int(value)
+
+
+def check_choice(name: str, value: object, accepted: Sequence[str]) -> str:
+    """Return ``value`` if it is one of the ``accepted`` strings."""
+    if not isinstance(value, str) or value not in accepted:
+        listed = ", ".join(repr(a) for a in accepted)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
+    return value
+
+
+def check_positive(name: str, value: object) -> float:
+    """Return ``value`` as a finite float above 0."""
+    value = to_builtin(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number; got {value!r} ({type(value).__name__})")
+    number = float(value)
+    if not (math.isfinite(number) and number > 0):
+        raise ValueError(f"{name} must be a finite number above 0; got {value!r}")
+    return number
+
+
+def check_flag(name: str, value: object) -> bool:
+    """Return ``value`` if it is True or False."""
+    value = to_builtin(value)
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be True or False; got {value!r} ({type(value).__name__})")
     return value
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sherpa._convert import to_builtin
+from sherpa._convert import check_seed, to_builtin
 from sherpa.trial import AlgorithmState, TrialStatus
 
 if TYPE_CHECKING:
@@ -16,30 +15,7 @@ if TYPE_CHECKING:
     from sherpa.parameters import Parameter
     from sherpa.trial import Trial
 
-__all__ = ["Algorithm", "StoppingRule", "check_count", "check_seed"]
-
-
-def check_seed(seed: object) -> int | None:
-    """Return ``seed`` as an int, or None."""
-    if seed is None:
-        return None
-    seed = to_builtin(seed)
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise TypeError(f"seed must be a non-negative int or None; got {seed!r}")
-    return int(seed)
-
-
-def check_count(name: str, value: object, *, minimum: int, allow_none: bool = False) -> Any:
-    """Return ``value`` as an int of at least ``minimum`` (or None when allowed)."""
-    if value is None and allow_none:
-        return None
-    value = to_builtin(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        kind = "an int or None" if allow_none else "an int"
-        raise TypeError(f"{name} must be {kind}; got {value!r} ({type(value).__name__})")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}; got {value!r}")
-    return int(value)
+__all__ = ["Algorithm", "StoppingRule"]
 
 
 class Algorithm:

@@ -13,8 +13,8 @@ import numpy as np
 import scipy.optimize  # type: ignore[import-untyped]
 from scipy.spatial.distance import pdist  # type: ignore[import-untyped]
 
-from sherpa._convert import to_builtin
-from sherpa.algorithms._base import Algorithm, check_count
+from sherpa._convert import check_choice, check_count, check_positive, to_builtin
+from sherpa.algorithms._base import Algorithm
 from sherpa.algorithms._gp import (
     GaussianProcess,
     Hyperparameters,
@@ -45,23 +45,6 @@ _logger = get_logger(__name__)
 
 _ACQUISITIONS = ("log_ei", "ei", "pi", "lcb")
 _OUTPUT_TRANSFORMS = ("power", "standardize")
-
-
-def _check_choice(name: str, value: object, accepted: Sequence[str]) -> str:
-    if not isinstance(value, str) or value not in accepted:
-        listed = ", ".join(repr(a) for a in accepted)
-        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
-    return value
-
-
-def _check_positive(name: str, value: object) -> float:
-    value = to_builtin(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number; got {value!r} ({type(value).__name__})")
-    number = float(value)
-    if not (math.isfinite(number) and number > 0):
-        raise ValueError(f"{name} must be a finite number above 0; got {value!r}")
-    return number
 
 
 def _check_initial_count(value: object) -> int | str:
@@ -187,9 +170,9 @@ class BayesianOptimization(Algorithm):
         self.max_num_trials = check_count(
             "max_num_trials", max_num_trials, minimum=0, allow_none=True
         )
-        self.acquisition = _check_choice("acquisition", acquisition, _ACQUISITIONS)
-        self.exploration_weight = _check_positive("exploration_weight", exploration_weight)
-        self.output_transform = _check_choice(
+        self.acquisition = check_choice("acquisition", acquisition, _ACQUISITIONS)
+        self.exploration_weight = check_positive("exploration_weight", exploration_weight)
+        self.output_transform = check_choice(
             "output_transform", output_transform, _OUTPUT_TRANSFORMS
         )
         self.max_model_points = check_count("max_model_points", max_model_points, minimum=10)
@@ -727,8 +710,8 @@ class GPyOpt(BayesianOptimization):
         max_num_trials: int | None = None,
         seed: int | None = None,
     ) -> None:
-        self.model_type = _check_choice("model_type", model_type, list(self.MODEL_TYPES))
-        self.acquisition_type = _check_choice(
+        self.model_type = check_choice("model_type", model_type, list(self.MODEL_TYPES))
+        self.acquisition_type = check_choice(
             "acquisition_type", acquisition_type, list(self.ACQUISITION_TYPES)
         )
         self.max_concurrent = check_count("max_concurrent", max_concurrent, minimum=1)

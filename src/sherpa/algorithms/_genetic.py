@@ -6,7 +6,8 @@ import numbers
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sherpa.algorithms._base import Algorithm, check_count
+from sherpa._convert import check_count
+from sherpa.algorithms._base import Algorithm
 from sherpa.algorithms._space import config_key, final_rows
 from sherpa.parameters import Parameter
 from sherpa.trial import AlgorithmState, TrialStatus

@@ -6,7 +6,8 @@ import math
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sherpa.algorithms._base import Algorithm, check_count
+from sherpa._convert import check_count
+from sherpa.algorithms._base import Algorithm
 from sherpa.parameters import grid_of
 from sherpa.trial import AlgorithmState
 

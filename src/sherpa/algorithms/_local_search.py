@@ -6,7 +6,8 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sherpa.algorithms._base import Algorithm, check_count
+from sherpa._convert import check_count
+from sherpa.algorithms._base import Algorithm
 from sherpa.algorithms._space import PendingTracker, config_key, final_rows
 from sherpa.parameters import Choice, Continuous, Discrete, Ordinal, Parameter
 from sherpa.trial import AlgorithmState, TrialStatus

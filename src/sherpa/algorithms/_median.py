@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sherpa.algorithms._base import StoppingRule, check_count
+from sherpa._convert import check_count
+from sherpa.algorithms._base import StoppingRule
 from sherpa.trial import TrialStatus
 
 if TYPE_CHECKING:

@@ -7,7 +7,8 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sherpa.algorithms._base import Algorithm, check_count
+from sherpa._convert import check_count
+from sherpa.algorithms._base import Algorithm
 from sherpa.algorithms._local_search import check_factors, neighbours
 from sherpa.algorithms._space import final_records
 from sherpa.parameters import Choice, Continuous, Discrete, Ordinal, Parameter

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sherpa.algorithms._base import Algorithm, check_count
+from sherpa._convert import check_count
+from sherpa.algorithms._base import Algorithm
 from sherpa.trial import AlgorithmState
 
 if TYPE_CHECKING:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sherpa._convert import check_protocol
-from sherpa.algorithms._base import Algorithm, check_count
+from sherpa._convert import check_count, check_protocol
+from sherpa.algorithms._base import Algorithm
 from sherpa.algorithms._space import PendingTracker, config_key
 from sherpa.parameters import Parameter
 from sherpa.trial import AlgorithmState, TrialStatus

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sherpa._convert import to_builtin
-from sherpa.algorithms._base import Algorithm, check_count
+from sherpa._convert import check_count, check_flag, check_positive, to_builtin
+from sherpa.algorithms._base import Algorithm
 from sherpa.algorithms._space import PendingTracker, SearchSpace, completed_history
 from sherpa.parameters import Choice, Discrete, Ordinal
 from sherpa.trial import AlgorithmState
@@ -518,9 +518,9 @@ class TPE(Algorithm):
         self.num_initial_trials = check_count("num_initial_trials", num_initial_trials, minimum=0)
         self.num_candidates = check_count("num_candidates", num_candidates, minimum=1)
         self.gamma = _check_gamma(gamma)
-        self.multivariate = _check_flag("multivariate", multivariate)
-        self.constant_liar = _check_flag("constant_liar", constant_liar)
-        self.prior_weight = _check_positive("prior_weight", prior_weight)
+        self.multivariate = check_flag("multivariate", multivariate)
+        self.constant_liar = check_flag("constant_liar", constant_liar)
+        self.prior_weight = check_positive("prior_weight", prior_weight)
         self._tracker = PendingTracker()
         self._layout: tuple[list[Parameter], _Layout] | None = None
 
@@ -610,23 +610,6 @@ class TPE(Algorithm):
             f"multivariate={self.multivariate}, constant_liar={self.constant_liar}, "
             f"prior_weight={self.prior_weight})"
         )
-
-
-def _check_flag(name: str, value: object) -> bool:
-    value = to_builtin(value)
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False; got {value!r} ({type(value).__name__})")
-    return value
-
-
-def _check_positive(name: str, value: object) -> float:
-    value = to_builtin(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number; got {value!r} ({type(value).__name__})")
-    number = float(value)
-    if not (math.isfinite(number) and number > 0):
-        raise ValueError(f"{name} must be a finite number above 0; got {value!r}")
-    return number
 
 
 def _check_gamma(gamma: object) -> float | Callable[[int], int]:

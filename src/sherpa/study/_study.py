@@ -11,7 +11,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sherpa._convert import check_iteration, check_objective, check_protocol, to_builtin
+from sherpa._convert import (
+    check_flag,
+    check_iteration,
+    check_objective,
+    check_protocol,
+    check_seed,
+    to_builtin,
+)
 from sherpa._keras import make_keras_callback
 from sherpa.client import check_context
 from sherpa.exceptions import (
@@ -50,13 +57,6 @@ class _TrialState:
     stop_requested: bool = False
 
 
-def _check_bool(name: str, value: object) -> bool:
-    value = to_builtin(value)
-    if not isinstance(value, bool):
-        raise TypeError(f"{name} must be True or False; got {value!r} ({type(value).__name__})")
-    return value
-
-
 def _check_port(value: object) -> int | None:
     if value is None:
         return None
@@ -65,15 +65,6 @@ def _check_port(value: object) -> int | None:
         raise TypeError(f"dashboard_port must be an int or None; got {value!r}")
     if not 0 < int(value) < 65536:
         raise ValueError(f"dashboard_port must be between 1 and 65535; got {value!r}")
-    return int(value)
-
-
-def _check_seed(value: object) -> int | None:
-    if value is None:
-        return None
-    value = to_builtin(value)
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-        raise TypeError(f"random_seed must be a non-negative int or None; got {value!r}")
     return int(value)
 
 
@@ -105,11 +96,11 @@ def check_study_arguments(
     """Raise the error :class:`Study` would raise for these arguments, without building one."""
     validate_parameters(parameters)
     _check_algorithm(algorithm)
-    _check_bool("lower_is_better", lower_is_better)
+    check_flag("lower_is_better", lower_is_better)
     _check_stopping_rule(stopping_rule)
     _check_port(dashboard_port)
-    _check_bool("disable_dashboard", disable_dashboard)
-    _check_seed(random_seed)
+    check_flag("disable_dashboard", disable_dashboard)
+    check_seed(random_seed, "random_seed")
 
 
 def _is_better(candidate: float, incumbent: float, lower_is_better: bool) -> bool:
@@ -170,12 +161,12 @@ class Study:
     ) -> None:
         self.parameters = validate_parameters(parameters)
         self.algorithm = _check_algorithm(algorithm)
-        self.lower_is_better = _check_bool("lower_is_better", lower_is_better)
+        self.lower_is_better = check_flag("lower_is_better", lower_is_better)
         self.stopping_rule = _check_stopping_rule(stopping_rule)
         self.dashboard_port = _check_port(dashboard_port)
-        self.disable_dashboard = _check_bool("disable_dashboard", disable_dashboard)
+        self.disable_dashboard = check_flag("disable_dashboard", disable_dashboard)
         self.output_dir = None if output_dir is None else Path(output_dir)
-        self.random_seed = _check_seed(random_seed)
+        self.random_seed = check_seed(random_seed, "random_seed")
         adopt_seed = getattr(self.algorithm, "adopt_seed", None)
         if self.random_seed is not None and adopt_seed is not None:
             adopt_seed(self.random_seed)
