@@ -26,7 +26,7 @@ from sherpa._keras import make_keras_callback
 from sherpa.exceptions import DuplicateObservationError, StorageUnreachableError
 from sherpa.logging import get_logger
 from sherpa.storage._channel import TrialChannel
-from sherpa.storage._urls import is_sqlite_url
+from sherpa.storage._urls import display_url, is_sqlite_url
 from sherpa.trial import Trial
 
 __all__ = ["Client", "check_context"]
@@ -61,7 +61,12 @@ def check_context(context: object, parameters: Mapping[str, Any]) -> dict[str, A
 def _replace_host_port(url: str, host: str | None, port: int | None) -> str:
     import sqlalchemy as sa
 
-    parsed = sa.make_url(url)
+    try:
+        parsed = sa.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StorageUnreachableError(
+            f"Client: {_env.DB_URL}={display_url(url)!r} is not a valid database URL"
+        ) from None
     if host is not None:
         parsed = parsed.set(host=host)
     if port is not None:
@@ -117,7 +122,7 @@ class Client:
         if not study_id:
             raise StorageUnreachableError(
                 f"Client: the environment variable {_env.STUDY_ID} is not set; the runner "
-                f"sets it together with {_env.DB_URL}={db_url!r}"
+                f"sets it together with {_env.DB_URL}={display_url(db_url)!r}"
             )
         if host is not None or port is not None:
             if is_sqlite_url(db_url):

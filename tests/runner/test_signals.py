@@ -89,7 +89,10 @@ def test_optimize_signal_stops_trials_and_saves_results(
     )
     try:
         wait_for(
-            lambda: all((out / f"pid_{n}").is_file() for n in (1, 2)),
+            lambda: all(
+                (out / f"pid_{n}").is_file() and (out / f"pid_{n}").read_text().strip()
+                for n in (1, 2)
+            ),
             what="both trials to start",
         )
         pids = {n: int((out / f"pid_{n}").read_text()) for n in (1, 2)}
@@ -109,7 +112,8 @@ def test_optimize_signal_stops_trials_and_saves_results(
             process.kill()
             process.wait()
     assert process.returncode == returncode, err
-    assert exited_after < (5.0 if ignore_sigterm else 3.0), exited_after
+    # generous bounds: the 2-core CI machine may be busy; the grace period alone is 1 s
+    assert exited_after < (8.0 if ignore_sigterm else 5.0), exited_after
     assert not any(pid_alive(pid) for pid in pids.values())
     assert not (out / "pid_3").exists()  # nothing new was started after the signal
 

@@ -1,14 +1,19 @@
-"""The storage contract: every backend must pass these (SQLite file now; more backends later)."""
+"""The storage contract: every backend must pass these (an SQLite file and PostgreSQL)."""
 
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
+import sherpa
 from sherpa.exceptions import (
     DuplicateObservationError,
     StorageError,
@@ -18,11 +23,15 @@ from sherpa.exceptions import (
 )
 from sherpa.storage import SQLStorage, sqlite_url
 from sherpa.storage._channel import TrialChannel
+from sherpa.storage._sql import ObservationCursor
+from sherpa.storage._statements import _INSERT_OBSERVATION
 from sherpa.trial import TrialStatus
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture(params=["sqlite", "postgresql"])
 def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
     return sqlite_url(tmp_path / "sherpa.db")
 
 
@@ -190,3 +199,92 @@ def test_has_changed_sees_other_writers(storage: SQLStorage, url: str) -> None:
     assert storage.has_changed() is False or not url.startswith("sqlite")
     TrialChannel(url, study_id).add_observation(1, 1, 0.5, {})
     assert storage.has_changed() is True
+
+
+def test_cursor_reads_each_observation_once(storage: SQLStorage) -> None:
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {})
+    cursor = ObservationCursor()
+    storage.add_observation(study_id, 1, 1, 0.5, {})
+    storage.add_observation(study_id, 1, 2, 0.4, {})
+    assert [o.iteration for o in storage.read_new_observations(study_id, cursor)] == [1, 2]
+    assert storage.read_new_observations(study_id, cursor) == []
+    storage.add_observation(study_id, 1, 3, 0.3, {})
+    assert [o.iteration for o in storage.read_new_observations(study_id, cursor)] == [3]
+
+
+def test_cursor_sees_observations_committed_out_of_id_order(postgres_url: str) -> None:
+    storage = SQLStorage(postgres_url)
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {})
+    storage.create_trial(study_id, 2, {})
+    cursor = ObservationCursor()
+    params = {"study_id": study_id, "number": 1, "iteration": 1, "objective": 0.1}
+    params.update(context="{}", created_at=0.0)
+    slow = sa.create_engine(postgres_url)
+    with slow.connect() as held:
+        held.execute(sa.text(_INSERT_OBSERVATION), params)  # takes an id, does not commit
+        storage.add_observation(study_id, 2, 1, 0.2, {})  # the next id, committed at once
+        first = storage.read_new_observations(study_id, cursor)
+        held.commit()
+    second = storage.read_new_observations(study_id, cursor)
+    slow.dispose()
+    assert [o.trial_number for o in first] == [2]
+    assert [o.trial_number for o in second] == [1]
+    assert second[0].id < first[0].id  # the row a read "after the last id" would skip
+    assert storage.read_observations(study_id, after_id=first[0].id) == []
+    assert storage.read_new_observations(study_id, cursor) == []
+    storage.close()
+
+
+def test_server_store_errors_name_host_and_port_not_password() -> None:
+    url = "postgresql+psycopg://someone:s3cret-pw@127.0.0.1:1/db"
+    with pytest.raises(StorageUnreachableError, match=r"host '127\.0\.0\.1', port 1\b") as caught:
+        SQLStorage(url)
+    assert "s3cret-pw" not in str(caught.value) and "someone:***@" in str(caught.value)
+    with pytest.raises(StorageUnreachableError, match=r"host '127\.0\.0\.1', port 1\b"):
+        TrialChannel(url, 1)
+    with pytest.raises(StorageUnreachableError, match="is not a valid database URL"):
+        SQLStorage("postgresql+psycopg://u:pw@127.0.0.1:notaport/db")
+
+
+def test_client_host_and_port_override(postgres_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    storage = SQLStorage(postgres_url)
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {"x": 2})
+    url = sa.make_url(postgres_url)
+    wrong = url.set(host="localhost.invalid", port=1).render_as_string(hide_password=False)
+    monkeypatch.setenv("SHERPA_TRIAL_ID", "1")
+    client = sherpa.Client(host=url.host, port=url.port, db_url=wrong, study_id=study_id)
+    client.send_metrics(client.get_trial(), iteration=1, objective=4.0)
+    client.close()
+    assert [o.objective for o in storage.read_observations(study_id)] == [4.0]
+    storage.close()
+
+
+TRIAL_SCRIPT = """\
+import sherpa
+
+client = sherpa.Client()
+trial = client.get_trial()
+for i in range(1, 4):
+    client.send_metrics(trial, iteration=i, objective=trial.parameters["x"] * i,
+                        context={"double": 2 * i})
+"""
+
+
+def test_trial_process_writes_to_the_store(url: str, tmp_path: Path) -> None:
+    storage = SQLStorage(url)
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {"x": 0.5})
+    (tmp_path / "trial.py").write_text(TRIAL_SCRIPT)
+    env = {**os.environ, "SHERPA_DB_URL": url, "SHERPA_STUDY_ID": str(study_id)}
+    env["SHERPA_TRIAL_ID"] = "1"
+    subprocess.run([sys.executable, str(tmp_path / "trial.py")], env=env, check=True)
+    observations = storage.read_observations(study_id)
+    assert [(o.iteration, o.objective, o.context) for o in observations] == [
+        (1, 0.5, {"double": 2}),
+        (2, 1.0, {"double": 4}),
+        (3, 1.5, {"double": 6}),
+    ]
+    storage.close()

@@ -24,6 +24,8 @@ from sherpa.exceptions import AlgorithmError
 from sherpa.logging import get_logger
 from sherpa.schedulers import JobStatus, JobSubmissionError, Scheduler
 from sherpa.storage import DEFAULT_DB_FILENAME, SQLStorage, sqlite_url
+from sherpa.storage._sql import ObservationCursor
+from sherpa.storage._urls import display_url
 from sherpa.study import Study
 from sherpa.study._study import RESULTS_FILENAME, check_study_arguments
 from sherpa.trial import AlgorithmState, Trial, TrialStatus
@@ -181,7 +183,7 @@ class _Runner:
         self.output_dir = output_dir
         self.running: dict[int, _Running] = {}
         self.resubmissions: deque[dict[str, Any]] = deque()
-        self.last_observation_id = 0
+        self.observations = ObservationCursor()
         self.done = False
         self.waiting = False
         self.queued_logged: set[int] = set()
@@ -235,10 +237,9 @@ class _Runner:
         return ended
 
     def _ingest(self) -> set[int]:
-        records = self.storage.read_observations(self.study_id, self.last_observation_id)
+        records = self.storage.read_new_observations(self.study_id, self.observations)
         touched = set()
         for record in records:
-            self.last_observation_id = record.id
             if self.study._ingest(record):
                 touched.add(record.trial_number)
         if records:
@@ -413,13 +414,15 @@ def optimize(
     load: bool = False,
     mongodb_args: Mapping[str, Any] | None = None,
     disable_dashboard: bool = False,
+    *,
+    storage: str | None = None,
 ) -> dict[str, Any]:
     """Run a hyperparameter search with each trial as a job of ``scheduler``.
 
-    The runner creates the store (an SQLite file ``sherpa.db`` in ``output_dir``), submits
-    up to ``max_concurrent`` trials at a time, reads their metrics as they arrive, stops
-    trials the stopping rule rejects, keeps ``output_dir/results.csv`` current and returns
-    the best result. Ctrl-C or SIGTERM stops the running trials, records them STOPPED and
+    The runner creates the store (an SQLite file ``sherpa.db`` in ``output_dir`` unless
+    ``storage`` names a database), submits up to ``max_concurrent`` trials at a time, reads
+    their metrics as they arrive, stops trials the stopping rule rejects, keeps
+    ``output_dir/results.csv`` current and returns the best result. Ctrl-C or SIGTERM stops the running trials, records them STOPPED and
     saves the results before the exception propagates.
 
     Args:
@@ -442,6 +445,10 @@ def optimize(
         mongodb_args: Accepted for compatibility; there is no MongoDB (ignored, with a
             warning when not empty).
         disable_dashboard: Do not start the dashboard.
+        storage: A database URL for the store, e.g.
+            ``postgresql+psycopg://user:password@host:5432/db`` (needs ``sherpa[postgres]``);
+            trials get it in ``SHERPA_DB_URL``, so it must be reachable from where they run.
+            None (the default) keeps the store in ``output_dir/sherpa.db``.
 
     Returns:
         The best result, as :meth:`Study.get_best_result` gives it.
@@ -450,6 +457,7 @@ def optimize(
         ValueError: a bad argument (the message names it and its value).
         KeyboardInterrupt: the run was interrupted with Ctrl-C (after cleaning up).
         SystemExit: the run received SIGTERM (after cleaning up), with status 143.
+        StorageUnreachableError: the ``storage`` database cannot be reached.
     """
     argv = _trial_command(command, filename)
     max_concurrent = _check_positive_int("max_concurrent", max_concurrent)
@@ -463,7 +471,10 @@ def optimize(
     if mongodb_args:
         _logger.warning("mongodb_args=%r is ignored: sherpa stores trials in SQL", mongodb_args)
     if db_port is not None:
-        _logger.warning("db_port=%r is ignored: the SQLite store needs no port", db_port)
+        where = "the SQLite store needs no port" if storage is None else "it is in the URL"
+        _logger.warning("db_port=%r is ignored: %s", db_port, where)
+    if storage is not None and not isinstance(storage, str):
+        raise TypeError(f"storage must be a database URL string or None; got {storage!r}")
     check_study_arguments(
         parameters, algorithm, lower_is_better, stopping_rule, dashboard_port, disable_dashboard
     )
@@ -473,15 +484,16 @@ def optimize(
         raise ValueError(f"output_dir {os.fspath(directory)!r} exists and is not a directory")
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
+    url = storage if storage is not None else sqlite_url(directory / DEFAULT_DB_FILENAME)
     if (directory / RESULTS_FILENAME).exists():
         _logger.warning(
             "output_dir %s holds an earlier run; its results.csv and job logs will be "
             "replaced (the earlier study stays in %s)",
             directory,
-            DEFAULT_DB_FILENAME,
+            DEFAULT_DB_FILENAME if storage is None else display_url(url),
         )
     signals = _Signals()
-    storage = SQLStorage(sqlite_url(directory / DEFAULT_DB_FILENAME))
+    store = SQLStorage(url)
     study = Study(
         parameters,
         algorithm,
@@ -490,13 +502,13 @@ def optimize(
         dashboard_port=dashboard_port,
         disable_dashboard=disable_dashboard,
         output_dir=directory,
-        storage=storage,
+        storage=store,
         study_name=f"{directory.name}-{datetime.datetime.now():%Y%m%d-%H%M%S-%f}",
     )
     if not scheduler.output_dir:
         scheduler.output_dir = str(directory)
     runner = _Runner(
-        study, storage, scheduler, argv, max_concurrent, bool(resubmit_failed_trials),
+        study, store, scheduler, argv, max_concurrent, bool(resubmit_failed_trials),
         verbose, directory, signals,
     )  # fmt: skip
     _logger.log(

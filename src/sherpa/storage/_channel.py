@@ -52,18 +52,14 @@ class _SQLiteExecutor:
 
 
 def _sqlalchemy_executor(url: str) -> Executor:
-    """The runner side's executor, for server databases (SQLAlchemy is needed for them)."""
-    import sqlalchemy as sa
+    """The runner side's executor, for server databases (SQLAlchemy is needed for them).
 
-    from sherpa.storage._sql import EngineExecutor
+    Raises:
+        StorageUnreachableError: the URL is malformed or the server cannot be reached.
+    """
+    from sherpa.storage._sql import EngineExecutor, create_server_engine
 
-    try:
-        engine = sa.create_engine(url, pool_pre_ping=True)
-        with engine.connect():
-            pass
-    except sa.exc.SQLAlchemyError as exc:
-        raise StorageUnreachableError(f"store {url!r} cannot be reached: {exc}") from exc
-    return EngineExecutor(engine)
+    return EngineExecutor(create_server_engine(url))
 
 
 class TrialChannel:

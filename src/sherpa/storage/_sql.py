@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -21,14 +22,23 @@ from sherpa.logging import get_logger
 from sherpa.storage import _schema as schema
 from sherpa.storage._records import ObservationRecord, StudyRecord, TrialRecord
 from sherpa.storage._statements import insert_observation
-from sherpa.storage._urls import is_sqlite_url, sqlite_path
+from sherpa.storage._urls import display_url, is_sqlite_url, server_address, sqlite_path
 from sherpa.trial import TrialStatus
 
-__all__ = ["EngineExecutor", "SQLStorage"]
+__all__ = ["EngineExecutor", "ObservationCursor", "SQLStorage", "create_server_engine"]
 
 _logger = get_logger(__name__)
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
+
+GAP_GRACE_S = 30.0
+"""How long a missing observation id on a server database is looked for again.
+
+Each observation is written by one short statement, so an id that has not appeared after
+this long belongs to a rolled-back insert (a duplicate iteration) or to another study."""
+
+MAX_PENDING_GAPS = 10_000
+"""At most this many missing ids are looked for again (the oldest are given up first)."""
 
 
 @functools.lru_cache(maxsize=32)
@@ -63,9 +73,65 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def create_server_engine(url: str) -> Engine:
+    """Return an engine for a server database (e.g. PostgreSQL), checked by connecting once.
+
+    Raises:
+        StorageUnreachableError: the URL is malformed, its driver is missing, or the server
+            refuses the connection. The message names host and port, never the password.
+    """
+    shown = display_url(url)
+    try:
+        engine = sa.create_engine(url, pool_pre_ping=True)
+    except (sa.exc.ArgumentError, ValueError):
+        raise StorageUnreachableError(f"store {shown!r} is not a valid database URL") from None
+    except ImportError as exc:
+        raise StorageUnreachableError(
+            f"store {shown!r}: its database driver is not installed ({exc.name}); "
+            "for PostgreSQL install sherpa[postgres]"
+        ) from None
+    try:
+        with engine.connect():
+            pass
+    except sa.exc.DBAPIError as exc:
+        engine.dispose()
+        reason = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
+        raise StorageUnreachableError(
+            f"store {shown!r} cannot be reached ({server_address(url)}): {reason}"
+        ) from None
+    return engine
+
+
+@dataclasses.dataclass
+class ObservationCursor:
+    """How far a reader has read a study's observations (:meth:`SQLStorage.read_new_observations`).
+
+    ``last_id`` is the highest id read. On a server database ``pending`` maps each lower id
+    not read yet to when it was first missed: its insert may still be committing.
+    """
+
+    last_id: int = 0
+    pending: dict[int, float] = dataclasses.field(default_factory=dict)
+
+    def _advance(self, ids: list[int], now: float) -> None:
+        for number in ids:
+            self.pending.pop(number, None)
+        for number in ids:  # ascending
+            if number > self.last_id:
+                first = max(self.last_id + 1, number - MAX_PENDING_GAPS)
+                self.pending.update(dict.fromkeys(range(first, number), now))
+                self.last_id = number
+        expired = [n for n, since in self.pending.items() if now - since > GAP_GRACE_S]
+        for number in expired:
+            del self.pending[number]
+        if len(self.pending) > MAX_PENDING_GAPS:
+            kept = sorted(self.pending)[-MAX_PENDING_GAPS:]
+            self.pending = {n: self.pending[n] for n in kept}
+
+
 def _create_engine(url: str) -> Engine:
     if not is_sqlite_url(url):
-        return sa.create_engine(url, pool_pre_ping=True)
+        return create_server_engine(url)
     path = Path(sqlite_path(url))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -92,7 +158,8 @@ class SQLStorage:
     timeout, so many trial processes on one host can write at once.
 
     Args:
-        url: A SQLAlchemy database URL, e.g. ``sqlite:////abs/path/sherpa.db``.
+        url: A SQLAlchemy database URL, e.g. ``sqlite:////abs/path/sherpa.db`` or
+            ``postgresql+psycopg://user:password@host:5432/db`` (needs ``sherpa[postgres]``).
 
     Raises:
         StorageUnreachableError: the database cannot be opened.
@@ -103,13 +170,14 @@ class SQLStorage:
         if not isinstance(url, str) or not url:
             raise TypeError(f"url must be a database URL string; got {url!r}")
         self.url = url
+        self._shown = display_url(url)
         self._engine = _create_engine(url)
         try:
             self._create_schema()
         except sa.exc.DatabaseError as exc:
             self._engine.dispose()
             raise StorageUnreachableError(
-                f"store {url!r} cannot be opened as a sherpa store: {exc.orig}"
+                f"store {self._shown!r} cannot be opened as a sherpa store: {exc.orig}"
             ) from exc
         self._executor = EngineExecutor(self._engine)
         self._watcher: sqlite3.Connection | None = None
@@ -125,12 +193,15 @@ class SQLStorage:
             ).first()
             if row is None:
                 conn.execute(
-                    sa.insert(schema.meta).prefix_with("OR IGNORE", dialect="sqlite"),
+                    sa.text(
+                        "INSERT INTO sherpa_meta (key, value) VALUES (:key, :value) "
+                        "ON CONFLICT (key) DO NOTHING"
+                    ),
                     {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
                 )
             elif int(row[0]) > schema.SCHEMA_VERSION:
                 raise StorageError(
-                    f"store {self.url!r} has schema version {row[0]}, newer than this sherpa's "
+                    f"store {self._shown!r} has schema version {row[0]}, newer than this sherpa's "
                     f"{schema.SCHEMA_VERSION}; upgrade sherpa to read it"
                 )
 
@@ -193,7 +264,9 @@ class SQLStorage:
                 assert key is not None  # an insert into a table with a primary key returns it
                 study_id = key[0]
         except sa.exc.IntegrityError as exc:
-            raise StorageError(f"store {self.url!r} already has a study named {name!r}") from exc
+            raise StorageError(
+                f"store {self._shown!r} already has a study named {name!r}"
+            ) from exc
         return StudyRecord(int(study_id), name, bool(lower_is_better), parameters, created_at)
 
     def list_studies(self) -> list[StudyRecord]:
@@ -220,13 +293,13 @@ class SQLStorage:
         records = self.list_studies()
         if name is None:
             if not records:
-                raise StorageError(f"store {self.url!r} holds no study")
+                raise StorageError(f"store {self._shown!r} holds no study")
             return records[-1]
         for record in records:
             if record.name == name:
                 return record
         names = ", ".join(repr(r.name) for r in records) or "none"
-        raise StorageError(f"store {self.url!r} has no study named {name!r} (it has {names})")
+        raise StorageError(f"store {self._shown!r} has no study named {name!r} (it has {names})")
 
     # Trials
 
@@ -332,13 +405,41 @@ class SQLStorage:
 
         A reader that passes the last id it has seen gets only the new rows.
         """
+        return self._select_observations(study_id, schema.observations.c.id > after_id)
+
+    def read_new_observations(
+        self, study_id: int, cursor: ObservationCursor
+    ) -> list[ObservationRecord]:
+        """Return the study's observations that ``cursor`` has not seen, and advance it.
+
+        Unlike ``read_observations(study_id, last_id)`` this misses no row on a server
+        database, where observation ids can commit out of order: the cursor remembers the
+        ids below its last one that it has not seen yet and asks for them again, for
+        :data:`GAP_GRACE_S`. An SQLite file commits ids in order, so there it is one range
+        scan.
+        """
+        o = schema.observations
+        condition = o.c.id > cursor.last_id
+        if cursor.pending:
+            condition = sa.or_(condition, o.c.id.in_(sorted(cursor.pending)))
+        records = self._select_observations(study_id, condition)
+        if self._watcher is not None:
+            if records:
+                cursor.last_id = records[-1].id
+        else:
+            cursor._advance([r.id for r in records], time.monotonic())
+        return records
+
+    def _select_observations(
+        self, study_id: int, condition: sa.ColumnElement[bool]
+    ) -> list[ObservationRecord]:
         o, t = schema.observations, schema.trials
         query = (
             sa.select(
                 o.c.id, t.c.number, o.c.iteration, o.c.objective, o.c.context, o.c.created_at
             )
             .join(t, t.c.id == o.c.trial_id)
-            .where(o.c.study_id == study_id, o.c.id > after_id)
+            .where(o.c.study_id == study_id, condition)
             .order_by(o.c.id)
         )
         with self._engine.connect() as conn:
@@ -356,4 +457,4 @@ class SQLStorage:
         ]
 
     def __repr__(self) -> str:
-        return f"SQLStorage({self.url!r})"
+        return f"SQLStorage({self._shown!r})"

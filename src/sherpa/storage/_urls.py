@@ -6,7 +6,14 @@ import os
 import urllib.parse
 from pathlib import Path
 
-__all__ = ["DEFAULT_DB_FILENAME", "is_sqlite_url", "sqlite_path", "sqlite_url"]
+__all__ = [
+    "DEFAULT_DB_FILENAME",
+    "display_url",
+    "is_sqlite_url",
+    "server_address",
+    "sqlite_path",
+    "sqlite_url",
+]
 
 DEFAULT_DB_FILENAME = "sherpa.db"
 
@@ -34,3 +41,26 @@ def sqlite_path(url: str) -> str:
     if not path or path == ":memory:":
         raise ValueError(f"database URL must name an SQLite file, not memory: {url!r}")
     return path
+
+
+def display_url(url: str) -> str:
+    """Return ``url`` fit for logs and error messages: its password, if any, replaced by ***."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    netloc, slash, tail = rest.partition("/")
+    credentials, at, hostport = netloc.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{hostport}{slash}{tail}"
+
+
+def server_address(url: str) -> str:
+    """Return ``host HOST, port PORT`` of a server database URL, for error messages."""
+    rest = url.partition("://")[2]
+    hostport = rest.partition("/")[0].rpartition("@")[2].partition("?")[0]
+    host, _, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
+    if not host:
+        host, port = port, ""
+    return f"host {host or 'localhost'!r}, port {port or 'default'}"
