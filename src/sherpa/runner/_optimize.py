@@ -422,8 +422,9 @@ def optimize(
     The runner creates the store (an SQLite file ``sherpa.db`` in ``output_dir`` unless
     ``storage`` names a database), submits up to ``max_concurrent`` trials at a time, reads
     their metrics as they arrive, stops trials the stopping rule rejects, keeps
-    ``output_dir/results.csv`` current and returns the best result. Ctrl-C or SIGTERM stops the running trials, records them STOPPED and
-    saves the results before the exception propagates.
+    ``output_dir/results.csv`` current and returns the best result. Ctrl-C or SIGTERM stops
+    the running trials, records them STOPPED and saves the results before the exception
+    propagates.
 
     Args:
         parameters: The search space.
