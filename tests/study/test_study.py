@@ -306,3 +306,26 @@ def test_two_studies_in_one_store_stay_apart(tmp_path: Path) -> None:
     assert [r.name for r in storage.list_studies()] == ["first", "second"]
     assert len(storage.read_observations(second.study_id)) == 0  # type: ignore[arg-type]
     assert len(sherpa.Study.load(url, study_name="first").results) == 1
+
+
+def test_runner_facing_methods(tmp_path: Path) -> None:
+    study = _study(storage=sqlite_url(tmp_path / "sherpa.db"))
+    trial = study.create_trial({"lr": np.float64(0.01), "act": "b"})
+    assert (trial.id, trial.parameters, type(trial.parameters["lr"])) == (
+        1,
+        {"lr": 0.01, "act": "b"},
+        float,
+    )
+    assert study.get_trial(1) is trial
+    with pytest.raises(UnknownTrialError, match="trial 2 does not belong"):
+        study.get_trial(2)
+    storage = study.storage
+    assert storage is not None and study.study_id is not None
+    storage.add_observation(study.study_id, 1, 3, 0.5, {"acc": 0.9})  # as a trial process would
+    [record] = storage.read_observations(study.study_id)
+    assert study.num_observations(trial) == 0
+    assert study.ingest(record) is True
+    assert study.ingest(record) is False  # the same iteration again
+    assert study.num_observations(trial) == 1
+    assert study.best_observation(trial) == (3, 0.5, {"acc": 0.9})
+    assert study.results[["Iteration", "Objective", "acc"]].values.tolist() == [[3, 0.5, 0.9]]

@@ -240,7 +240,7 @@ class _Runner:
         records = self.storage.read_new_observations(self.study_id, self.observations)
         touched = set()
         for record in records:
-            if self.study._ingest(record):
+            if self.study.ingest(record):
                 touched.add(record.trial_number)
         if records:
             self.results_dirty = True
@@ -256,7 +256,7 @@ class _Runner:
     def _finalize(self, entry: _Running, status: JobStatus) -> None:
         trial, job_id = entry.trial, entry.job_id
         log = self.scheduler.job_log(job_id)
-        has_metrics = bool(self.study._trials[trial.id].iterations)
+        has_metrics = self.study.num_observations(trial) > 0
         if status is JobStatus.KILLED or entry.stopping:
             self.study.finalize(trial, TrialStatus.STOPPED)
         elif status is JobStatus.FINISHED and has_metrics:
@@ -279,10 +279,10 @@ class _Runner:
 
     def _log_finished(self, trial: Trial) -> None:
         status = self.study.status_of(trial)
-        state = self.study._trials[trial.id]
+        best_observation = self.study.best_observation(trial)
         result = (
-            f"objective {state.best[1]:.6g} at iteration {state.best[0]}"
-            if state.best is not None
+            f"objective {best_observation[1]:.6g} at iteration {best_observation[0]}"
+            if best_observation is not None
             else "no objective"
         )
         best = self.study.best_objective()
@@ -305,7 +305,7 @@ class _Runner:
             if entry is None or entry.stopping:
                 continue
             if number in requested:
-                self.study._trials[number].stop_requested = True
+                self.study.request_stop(entry.trial)
             if self.study.should_trial_stop(entry.trial):
                 _logger.log(self.level, "trial %d: stopping (job %s)", number, entry.job_id)
                 entry.stopping = True
@@ -317,7 +317,7 @@ class _Runner:
             if self.signals.received is not None:
                 return
             if self.resubmissions:
-                trial = self.study._new_trial(self.resubmissions.popleft())
+                trial = self.study.create_trial(self.resubmissions.popleft())
                 self._submit(trial, is_resubmission=True)
                 continue
             if self.done:
@@ -376,7 +376,7 @@ class _Runner:
         self._ingest()
         self.running.clear()
         for number in self.study.open_trial_ids():
-            trial = self.study._trials[number].trial
+            trial = self.study.get_trial(number)
             self.study.finalize(trial, TrialStatus.STOPPED)
             self._log_finished(trial)
 

@@ -216,6 +216,14 @@ class Study:
             )
         return self._new_trial({str(k): to_builtin(v) for k, v in suggestion.items()})
 
+    def create_trial(self, parameters: Mapping[str, Any]) -> Trial:
+        """Add a trial with the given configuration, outside the algorithm.
+
+        The trial gets the next free id; the runner uses this to rerun a failed
+        configuration.
+        """
+        return self._new_trial({str(k): to_builtin(v) for k, v in parameters.items()})
+
     def _new_trial(self, parameters: dict[str, Any]) -> Trial:
         trial = Trial(id=self._next_id, parameters=parameters)
         if self.storage is not None and self.study_id is not None:
@@ -330,8 +338,13 @@ class Study:
             context,
         )
 
-    def _ingest(self, record: ObservationRecord) -> bool:
-        """Add an observation read from the store; return whether it was new and accepted."""
+    def ingest(self, record: ObservationRecord) -> bool:
+        """Add an observation that a trial process has already written to the store.
+
+        Returns:
+            Whether it was added: False for an unknown or finished trial, or an iteration
+            the study already has.
+        """
         state = self._trials.get(record.trial_number)
         if state is None or state.status.is_finished or record.iteration in state.iterations:
             return False
@@ -414,6 +427,25 @@ class Study:
     def status_of(self, trial: Trial) -> TrialStatus:
         """The current status of ``trial``."""
         return self._state_of(trial).status
+
+    def get_trial(self, trial_id: int) -> Trial:
+        """The trial with id ``trial_id``.
+
+        Raises:
+            UnknownTrialError: the study has no such trial.
+        """
+        state = self._trials.get(trial_id)
+        if state is None:
+            raise UnknownTrialError(f"trial {trial_id} does not belong to this study")
+        return state.trial
+
+    def num_observations(self, trial: Trial) -> int:
+        """How many observations ``trial`` has."""
+        return len(self._state_of(trial).iterations)
+
+    def best_observation(self, trial: Trial) -> tuple[int, float, dict[str, Any]] | None:
+        """``(iteration, objective, context)`` of the trial's best observation, if any."""
+        return self._state_of(trial).best
 
     def num_finished(self) -> int:
         """How many trials have been finalized."""
@@ -517,7 +549,7 @@ class Study:
         ]
         for _, kind, _, item in sorted(events, key=lambda e: e[:3]):
             if kind == 0:
-                self._ingest(item)
+                self.ingest(item)
             else:
                 self._close(self._trials[item.number], item.status)
 
