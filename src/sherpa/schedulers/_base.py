@@ -24,6 +24,12 @@ class JobStatus(str, enum.Enum):
     KILLED = "KILLED"
     """Ended because :meth:`Scheduler.kill_job` (or the batch system) killed it."""
     UNKNOWN = "UNKNOWN"
+    """The scheduler cannot find the job: it neither queues nor runs it and no record of its
+    end is left (a batch system that has forgotten a job whose exit code was never written,
+    e.g. because its node died). Never a final state by itself: the runner fails the trial
+    only when its heartbeat has stopped too (see ``sherpa.optimize(heartbeat_timeout=...)``)
+    and keeps polling otherwise, so a scheduler may also answer UNKNOWN while a query of the
+    batch system fails."""
 
     @property
     def is_finished(self) -> bool:
@@ -45,9 +51,14 @@ class Scheduler(abc.ABC):
     Attributes:
         output_dir: Where job logs go (``output_dir/jobs/``); the runner fills it in with the
             run's output directory when it is empty.
+        spans_hosts: Whether jobs may run on hosts other than the runner's (a batch system,
+            a Dask cluster). The runner then warns about the SQLite default, which is unsafe
+            on a shared network filesystem, and a private PostgreSQL server must listen on
+            an address the other hosts can reach.
     """
 
     output_dir: str = ""
+    spans_hosts: bool = False
 
     @abc.abstractmethod
     def submit_job(
@@ -77,7 +88,11 @@ class Scheduler(abc.ABC):
         """Stop a job; its status becomes ``KILLED`` once it has ended."""
 
     def get_statuses(self, job_ids: Iterable[str]) -> dict[str, JobStatus]:
-        """Return the status of several jobs (batch systems answer this in one query)."""
+        """Return the status of several jobs (batch systems answer this in one query).
+
+        Every id asked about should be in the answer; the runner reads one left out as
+        :attr:`JobStatus.UNKNOWN`.
+        """
         return {job_id: self.get_status(job_id) for job_id in job_ids}
 
     def has_capacity(self) -> bool:

@@ -1,0 +1,1 @@
+"""Real infrastructure for tests and benchmarks: private batch systems on loopback."""

@@ -1,0 +1,247 @@
+"""The batch job script and exit records, run by a real bash without a batch system.
+
+These cover what every batch scheduler (SLURM, SGE) relies on: quoting, the environment file,
+the working directory, the exit record for each way a job can end, and signal handling.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sherpa.schedulers._batch import job_script, read_exit_file
+
+PY = sys.executable
+BASH = shutil.which("bash")
+pytestmark = pytest.mark.skipif(BASH is None, reason="job scripts need bash")
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    script = tmp_path / "job.sh"
+    script.write_text(text)
+    return script
+
+
+def _run(script: Path, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["bash", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={k: v for k, v in os.environ.items() if k != "SHERPA_RESOURCE"},
+    )
+
+
+def _wait_for(path: Path, timeout: float = 20) -> str:
+    deadline = time.monotonic() + timeout
+    while not (path.exists() and path.read_text().strip()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {path} after {timeout} s")
+        time.sleep(0.02)
+    return path.read_text()
+
+
+def test_job_script_passes_arguments_and_variables_unchanged(tmp_path: Path) -> None:
+    argv = ["it's", '"double"', "$HOME", "`id`", "a b", "*", "", "line\nbreak", "-n"]
+    variables = {"SHERPA_TRIAL_ID": "7", "ODD": 'it\'s $x `y` "z"\nnext', "EMPTY": ""}
+    workdir = tmp_path / "work dir $x"
+    workdir.mkdir()
+    exit_file = tmp_path / "rec ord" / "job.exit"
+    exit_file.parent.mkdir()
+    code = (
+        "import json, os, sys; print(json.dumps([sys.argv[1:], os.getcwd(), "
+        "os.environ['SHERPA_TRIAL_ID'], os.environ['ODD'], os.environ['EMPTY']]))"
+    )
+    script = _write(
+        tmp_path, job_script([PY, "-c", code, *argv], variables, workdir, exit_file, None)
+    )
+
+    done = _run(script)
+
+    import json
+
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [argv, str(workdir), "7", variables["ODD"], ""]
+    assert exit_file.read_text() == "exit 0\n"
+    assert read_exit_file(exit_file) == 0
+    assert sorted(p.name for p in exit_file.parent.iterdir()) == ["job.exit"]  # no temp file
+
+
+@pytest.mark.parametrize("code", [1, 3, 127, 255])
+def test_job_script_records_the_commands_exit_code(tmp_path: Path, code: int) -> None:
+    exit_file = tmp_path / "job.exit"
+    argv = [PY, "-c", f"import sys; print('last words'); sys.exit({code})"]
+    done = _run(_write(tmp_path, job_script(argv, {}, tmp_path, exit_file, None)))
+    assert done.returncode == code
+    assert done.stdout == "last words\n"
+    assert read_exit_file(exit_file) == code
+
+
+def test_job_script_records_a_missing_program_as_127(tmp_path: Path) -> None:
+    exit_file = tmp_path / "job.exit"
+    script = job_script([str(tmp_path / "no such program")], {}, tmp_path, exit_file, None)
+    done = _run(_write(tmp_path, script))
+    assert done.returncode == 127
+    assert "no such program" in done.stderr
+    assert read_exit_file(exit_file) == 127
+
+
+def test_job_script_sources_the_environment_file_before_its_own_variables(
+    tmp_path: Path,
+) -> None:
+    profile = tmp_path / "my profile.sh"
+    profile.write_text(
+        "set -eu\nexport FROM_PROFILE='set by the profile'\nexport SHERPA_TRIAL_ID=wrong\n"
+        "cd /\nfalse || true\n"
+    )
+    exit_file = tmp_path / "job.exit"
+    code = (
+        "import os; print(os.environ['FROM_PROFILE'], os.environ['SHERPA_TRIAL_ID'], "
+        "os.getcwd(), sep='|')"
+    )
+    script = job_script(
+        [PY, "-c", code], {"SHERPA_TRIAL_ID": "2"}, tmp_path, exit_file, str(profile)
+    )
+    done = _run(_write(tmp_path, script))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"set by the profile|2|{tmp_path}\n"
+    assert read_exit_file(exit_file) == 0
+
+
+def test_job_script_fails_with_a_message_when_the_environment_file_is_missing(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "not there.sh"
+    exit_file = tmp_path / "job.exit"
+    marker = tmp_path / "ran"
+    script = job_script(["touch", str(marker)], {}, tmp_path, exit_file, str(missing))
+    done = _run(_write(tmp_path, script))
+    assert done.returncode == 1
+    assert done.stderr.endswith(f": cannot read the environment file {missing}\n")
+    assert done.stderr.startswith("sherpa job on ")
+    assert read_exit_file(exit_file) == 1
+    assert not marker.exists()
+
+
+def test_job_script_fails_with_a_message_when_the_directory_is_missing(tmp_path: Path) -> None:
+    exit_file = tmp_path / "job.exit"
+    script = job_script(["true"], {}, tmp_path / "gone", exit_file, None)
+    done = _run(_write(tmp_path, script))
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].endswith(
+        f"cannot change to the directory {tmp_path / 'gone'}"
+    )
+    assert read_exit_file(exit_file) == 1
+
+
+def test_job_script_removes_an_inherited_resource(tmp_path: Path) -> None:
+    exit_file = tmp_path / "job.exit"
+    code = "import os; print(os.environ.get('SHERPA_RESOURCE', 'none'))"
+    script = _write(tmp_path, job_script([PY, "-c", code], {}, tmp_path, exit_file, None))
+    done = subprocess.run(
+        ["bash", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "SHERPA_RESOURCE": "stale"},
+    )
+    assert done.stdout == "none\n"
+
+
+SLEEPER = """
+import os, signal, sys, time
+out = sys.argv[1]
+def note(signum, frame):
+    with open(out + ".signals", "a") as f:
+        f.write(signal.Signals(signum).name + "\\n")
+    if signum == signal.SIGTERM:
+        sys.exit(5)
+for name in ("SIGTERM", "SIGUSR1", "SIGUSR2"):
+    signal.signal(getattr(signal, name), note)
+with open(out + ".pid", "w") as f:
+    f.write(str(os.getpid()))
+print("int handler:", signal.getsignal(signal.SIGINT) is signal.default_int_handler, flush=True)
+while True:
+    time.sleep(0.05)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_job_script_records_a_stopping_signal_and_passes_sigterm_on(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    exit_file = tmp_path / "job.exit"
+    trial = tmp_path / "sleeper.py"
+    trial.write_text(SLEEPER)
+    base = str(tmp_path / "trial")
+    script = _write(tmp_path, job_script([PY, str(trial), base], {}, tmp_path, exit_file, None))
+    process = subprocess.Popen(["bash", str(script)], stdout=subprocess.PIPE, text=True)
+    try:
+        _wait_for(Path(base + ".pid"))
+        process.send_signal(signum)  # to the script only, as a batch system may do
+        assert process.wait(timeout=20) == 128 + signum
+    finally:
+        process.kill()
+        process.wait()
+    assert process.stdout is not None
+    assert process.stdout.read() == "int handler: True\n"
+    assert exit_file.read_text() == f"signal {signum.name.removeprefix('SIG')}\n"
+    assert read_exit_file(exit_file) == -signum
+    assert Path(base + ".signals").read_text() == "SIGTERM\n"
+
+
+def test_job_script_forwards_usr1_and_usr2_and_keeps_running(tmp_path: Path) -> None:
+    exit_file = tmp_path / "job.exit"
+    trial = tmp_path / "sleeper.py"
+    trial.write_text(SLEEPER)
+    base = str(tmp_path / "trial")
+    script = _write(tmp_path, job_script([PY, str(trial), base], {}, tmp_path, exit_file, None))
+    process = subprocess.Popen(["bash", str(script)], stdout=subprocess.DEVNULL)
+    signals = Path(base + ".signals")
+    try:
+        _wait_for(Path(base + ".pid"))
+        process.send_signal(signal.SIGUSR1)
+        assert _wait_for(signals) == "SIGUSR1\n"
+        process.send_signal(signal.SIGUSR2)
+        deadline = time.monotonic() + 20
+        while signals.read_text() != "SIGUSR1\nSIGUSR2\n" and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert process.poll() is None
+        assert not exit_file.exists()
+        os.kill(int(Path(base + ".pid").read_text()), signal.SIGTERM)  # the trial alone ends
+        assert process.wait(timeout=20) == 5
+    finally:
+        process.kill()
+        process.wait()
+    assert signals.read_text() == "SIGUSR1\nSIGUSR2\nSIGTERM\n"
+    assert read_exit_file(exit_file) == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("exit 0\n", 0),
+        ("exit 42\n", 42),
+        ("signal TERM\n", -signal.SIGTERM),
+        ("signal KILL\n", -signal.SIGKILL),
+        ("garbage\n", 255),
+        ("exit -1\n", 255),
+        ("signal NOPE\n", 255),
+        ("", 255),
+    ],
+)
+def test_read_exit_file_parses_records(tmp_path: Path, text: str, expected: int) -> None:
+    path = tmp_path / "job.exit"
+    path.write_text(text)
+    assert read_exit_file(path) == expected
+
+
+def test_read_exit_file_without_a_record_is_none(tmp_path: Path) -> None:
+    assert read_exit_file(tmp_path / "nothing.exit") is None
