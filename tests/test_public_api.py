@@ -22,6 +22,8 @@ PUBLIC_MODULES = [
     "sherpa.parameters",
     "sherpa.trial",
     "sherpa.client",
+    "sherpa.cli",
+    "sherpa.plot",
 ]
 
 SHERPA_NAMES = [
@@ -53,6 +55,8 @@ SHERPA_NAMES = [
     "algorithms.TPE",
     "schedulers.Scheduler",
     "schedulers.LocalScheduler",
+    "schedulers.SLURMScheduler",
+    "schedulers.SGEScheduler",
 ]
 
 

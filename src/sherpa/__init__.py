@@ -15,7 +15,8 @@ from sherpa.parameters import Choice, Continuous, Discrete, Ordinal, Parameter
 from sherpa.trial import AlgorithmState, Trial, TrialStatus
 
 if TYPE_CHECKING:
-    from sherpa import algorithms, schedulers, storage
+    from sherpa import algorithms, plot, schedulers, storage
+    from sherpa.dashboard import run_dashboard
     from sherpa.runner import optimize
     from sherpa.study import Study
 
@@ -35,12 +36,18 @@ __all__ = [
     "__version__",
     "algorithms",
     "optimize",
+    "plot",
+    "run_dashboard",
     "schedulers",
     "storage",
 ]
 
-_LAZY_MODULES = {"algorithms", "schedulers", "storage"}
-_LAZY_ATTRIBUTES = {"Study": "sherpa.study", "optimize": "sherpa.runner"}
+_LAZY_MODULES = {"algorithms", "plot", "schedulers", "storage"}
+_LAZY_ATTRIBUTES = {
+    "Study": "sherpa.study",
+    "optimize": "sherpa.runner",
+    "run_dashboard": "sherpa.dashboard",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from sherpa.algorithms import Algorithm, StoppingRule
+    from sherpa.dashboard import DashboardServer
     from sherpa.storage import ObservationRecord, SQLStorage, StudyRecord
 
 __all__ = ["Study"]
@@ -120,8 +121,9 @@ class Study:
         lower_is_better: Whether the objective is minimized.
         stopping_rule: Decides when :meth:`should_trial_stop` is true, e.g.
             ``sherpa.algorithms.MedianStoppingRule()``.
-        dashboard_port: The port of the dashboard (accepted; the dashboard is not served in
-            this version).
+        dashboard_port: The port of the dashboard; None takes the first free one from 8880.
+            A study with a store serves its dashboard (``docs/dashboard.md``) until
+            :meth:`close`; the address, with its access token, is logged once.
         disable_dashboard: Do not start the dashboard.
         output_dir: Where :meth:`save` writes ``results.csv``.
         random_seed: Seeds the algorithm when it was built without a seed of its own.
@@ -186,6 +188,11 @@ class Study:
                 parameters=[p.to_dict() for p in self.parameters],
             )
             self.study_id = record.id
+        self._dashboard: DashboardServer | None = None
+        if not self.disable_dashboard:
+            from sherpa.dashboard._launch import start_for_study
+
+            self._dashboard = start_for_study(self)
 
     # Suggestions
 
@@ -555,20 +562,40 @@ class Study:
 
     @staticmethod
     def load_dashboard(path: str | os.PathLike[str]) -> Study:
-        """Load a finished or running study from ``path`` to look at its results.
+        """Load a finished or running study from ``path`` and serve its dashboard.
 
-        TODO: serve the dashboard over the loaded study once the dashboard exists; until then
-        this returns the loaded study (see :meth:`load`) and logs where its results are.
+        The dashboard serves the live store, so a running study's new trials appear in it;
+        it stops with :meth:`close` or when this process ends (use
+        :func:`sherpa.run_dashboard` to serve until interrupted).
+
+        Returns:
+            The loaded study (see :meth:`load`).
         """
         study = Study.load(path)
-        _logger.info(
-            "study %s loaded from %s: %d trials, %d results rows",
-            study.name,
-            path,
-            len(study._trials),
-            len(study._table),
-        )
+        study.disable_dashboard = False
+        from sherpa.dashboard._launch import start_for_study
+
+        study._dashboard = start_for_study(study)
         return study
+
+    @property
+    def dashboard_url(self) -> str | None:
+        """The address of the study's dashboard, with its token; None when none is served."""
+        server = getattr(self, "_dashboard", None)
+        return None if server is None else server.url
+
+    def close(self) -> None:
+        """Stop the study's dashboard, if it serves one; the store stays open."""
+        server = getattr(self, "_dashboard", None)
+        if server is not None:
+            server.stop()
+            self._dashboard = None
+
+    def __enter__(self) -> Study:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
     def __repr__(self) -> str:
         return (

@@ -1,0 +1,563 @@
+// The sherpa dashboard page: reads the study through the JSON API of the server that served
+// it, and polls it once a second for what changed (only new rows).
+(function () {
+  'use strict';
+
+  const token = new URLSearchParams(window.location.search).get('token');
+  const POLL_MS = 1000;
+  const MAX_CURVE_POINTS = 300;
+  const DEFAULT_CONTEXT_AXES = 3;
+
+  const state = {
+    summary: null,
+    trials: new Map(), // number -> {status, iterations, values: {axisKey: encoded}}
+    version: 0,
+    seq: 0,
+    ranges: {}, // axisKey -> [[low, high], ...] from the brushing
+    sort: 'number',
+    order: 'asc',
+    status: '',
+    offset: 0,
+    limit: 25,
+    page: [],
+    matched: 0,
+    curves: new Map(), // number -> {iteration: [], objective: []}
+    highlighted: null,
+    pinned: null,
+    contextShown: null, // Set of context keys drawn as axes
+    axesKey: '',
+    parcoordsDims: [],
+  };
+
+  const $ = (id) => document.getElementById(id);
+
+  function showMessage(text) {
+    const box = $('message');
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  async function api(path, options) {
+    const response = await fetch(path, Object.assign({
+      headers: { 'X-Sherpa-Token': token || '' },
+      cache: 'no-store',
+    }, options || {}));
+    let body = null;
+    try { body = await response.json(); } catch (e) { body = null; }
+    if (!response.ok) {
+      throw new Error((body && body.error) || `${response.status} ${response.statusText}`);
+    }
+    return body;
+  }
+
+  function format(value) {
+    if (value === null || value === undefined) return '–';
+    if (typeof value === 'number') {
+      if (Number.isInteger(value)) return String(value);
+      const magnitude = Math.abs(value);
+      if (magnitude !== 0 && (magnitude < 1e-3 || magnitude >= 1e5)) return value.toExponential(3);
+      return String(Number(value.toPrecision(5)));
+    }
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  }
+
+  // Data
+
+  function mergeColumns(columns) {
+    const keys = Object.keys(columns.values);
+    for (let i = 0; i < columns.number.length; i += 1) {
+      const values = {};
+      for (const key of keys) values[key] = columns.values[key][i];
+      state.trials.set(columns.number[i], {
+        status: columns.status[i], iterations: columns.iterations[i], values,
+      });
+    }
+  }
+
+  function shownAxes() {
+    const axes = state.summary.axes;
+    const contextKeys = axes.filter((a) => a.key.startsWith('c:')).map((a) => a.key);
+    if (state.contextShown === null) {
+      state.contextShown = new Set(contextKeys.slice(0, DEFAULT_CONTEXT_AXES));
+    }
+    return axes.filter((a) => !a.key.startsWith('c:') || state.contextShown.has(a.key));
+  }
+
+  // Header
+
+  function renderHeader() {
+    const s = state.summary;
+    $('study-name').textContent = s.study.name;
+    document.title = `${s.study.name} · sherpa`;
+    const counts = $('counts');
+    counts.replaceChildren();
+    for (const [status, n] of Object.entries(s.counts)) {
+      const badge = document.createElement('span');
+      badge.className = `badge ${status}`;
+      badge.dataset.status = status;
+      badge.textContent = `${status.toLowerCase()} ${n}`;
+      counts.appendChild(badge);
+    }
+    const best = s.best;
+    $('best').textContent = best
+      ? `best ${format(best.objective)} (trial ${best.trial})`
+      : 'no completed trial yet';
+  }
+
+  function renderMetricPicker() {
+    const picker = $('metric-picker');
+    const contextAxes = state.summary.axes.filter((a) => a.key.startsWith('c:'));
+    const signature = contextAxes.map((a) => a.key).join('|');
+    if (picker.dataset.signature === signature) return;
+    picker.dataset.signature = signature;
+    picker.replaceChildren();
+    for (const axis of contextAxes) {
+      const label = document.createElement('label');
+      const box = document.createElement('input');
+      box.type = 'checkbox';
+      box.checked = state.contextShown.has(axis.key);
+      box.addEventListener('change', () => {
+        if (box.checked) state.contextShown.add(axis.key); else state.contextShown.delete(axis.key);
+        drawParcoords(true);
+        renderTable();
+      });
+      label.append(box, ` ${axis.label}`);
+      picker.appendChild(label);
+    }
+  }
+
+  // Parallel coordinates
+
+  function dimension(axis, numbers) {
+    const values = numbers.map((n) => {
+      const v = state.trials.get(n).values[axis.key];
+      return v === null || v === undefined ? NaN : v;
+    });
+    const dim = { label: axis.label, values };
+    if (axis.scale === 'category') {
+      dim.tickvals = axis.categories.map((_, i) => i);
+      dim.ticktext = axis.categories.map((c) => format(c));
+      dim.range = [0, Math.max(1, axis.categories.length - 1)];
+    } else if (axis.scale === 'log') {
+      const finite = values.filter((v) => Number.isFinite(v));
+      if (finite.length) {
+        const low = Math.floor(finite.reduce((a, b) => Math.min(a, b)));
+        const high = Math.ceil(finite.reduce((a, b) => Math.max(a, b)));
+        dim.tickvals = [];
+        for (let p = low; p <= high; p += 1) dim.tickvals.push(p);
+        dim.ticktext = dim.tickvals.map((p) => `1e${p}`);
+        dim.range = [low, Math.max(high, low + 1)];
+      }
+    }
+    if (state.ranges[axis.key]) dim.constraintrange = state.ranges[axis.key];
+    return dim;
+  }
+
+  function drawParcoords(force) {
+    const axes = shownAxes();
+    const numbers = Array.from(state.trials.keys()).sort((a, b) => a - b);
+    const objective = numbers.map((n) => state.trials.get(n).values.objective);
+    const fallback = objective.reduce(
+      (low, v) => (v !== null && Number.isFinite(v) && (low === null || v < low) ? v : low), null,
+    ) ?? 0;
+    state.parcoordsDims = axes;
+    const trace = {
+      type: 'parcoords',
+      dimensions: axes.map((axis) => dimension(axis, numbers)),
+      line: {
+        color: objective.map((v) => (v === null ? fallback : v)),
+        colorscale: 'Viridis',
+        reversescale: state.summary.study.lower_is_better,
+        showscale: true,
+      },
+    };
+    const layout = { margin: { l: 60, r: 60, t: 40, b: 20 } };
+    const plot = $('parcoords');
+    const key = axes.map((a) => a.key).join('|');
+    if (force || key !== state.axesKey || !plot.data) {
+      state.axesKey = key;
+      Plotly.react(plot, [trace], layout, { displaylogo: false, responsive: true });
+      if (!plot.dataset.listening) {
+        plot.dataset.listening = '1';
+        plot.on('plotly_restyle', onBrush);
+      }
+    } else {
+      Plotly.react(plot, [trace], layout);
+    }
+  }
+
+  let brushTimer = null;
+  function onBrush() {
+    clearTimeout(brushTimer);
+    brushTimer = setTimeout(() => {
+      const plot = $('parcoords');
+      const ranges = {};
+      plot.data[0].dimensions.forEach((dim, i) => {
+        const range = dim.constraintrange;
+        if (!range || !range.length) return;
+        const spans = Array.isArray(range[0]) ? range : [range];
+        ranges[state.parcoordsDims[i].key] = spans;
+      });
+      state.ranges = ranges;
+      state.offset = 0;
+      loadPage();
+    }, 120);
+  }
+
+  // Table
+
+  function columnsOfTable() {
+    const cols = [
+      { key: 'number', label: 'Trial', get: (t) => t.number },
+      { key: 'status', label: 'Status', get: (t) => t.status, cls: 'status' },
+      { key: 'iterations', label: 'Iterations', get: (t) => t.iterations },
+      { key: 'objective', label: 'Objective', get: (t) => t.objective },
+    ];
+    for (const axis of state.summary.axes) {
+      if (axis.key.startsWith('p:')) {
+        const name = axis.key.slice(2);
+        cols.push({ key: axis.key, label: axis.label, get: (t) => t.parameters[name] });
+      }
+    }
+    for (const key of state.contextShown) {
+      const name = key.slice(2);
+      cols.push({ key, label: name, get: (t) => t.context[name] });
+    }
+    return cols;
+  }
+
+  function renderTable() {
+    const cols = columnsOfTable();
+    const head = document.querySelector('#trials thead tr');
+    head.replaceChildren();
+    for (const col of cols) {
+      const th = document.createElement('th');
+      th.textContent = col.label;
+      th.dataset.key = col.key;
+      if (col.cls) th.classList.add(col.cls);
+      if (state.sort === col.key) th.classList.add('sorted', state.order);
+      th.addEventListener('click', () => {
+        state.order = state.sort === col.key && state.order === 'asc' ? 'desc' : 'asc';
+        state.sort = col.key;
+        state.offset = 0;
+        loadPage();
+      });
+      head.appendChild(th);
+    }
+    head.appendChild(document.createElement('th'));
+    const body = document.querySelector('#trials tbody');
+    body.replaceChildren();
+    for (const trial of state.page) {
+      const tr = document.createElement('tr');
+      tr.dataset.trial = String(trial.number);
+      if (trial.number === state.pinned) tr.classList.add('pinned');
+      for (const col of cols) {
+        const td = document.createElement('td');
+        td.textContent = format(col.get(trial));
+        if (col.cls) td.classList.add(col.cls);
+        tr.appendChild(td);
+      }
+      const action = document.createElement('td');
+      if (trial.status === 'INTERMEDIATE') {
+        const button = document.createElement('button');
+        button.type = 'button';
+        button.className = 'stop';
+        button.dataset.trial = String(trial.number);
+        button.textContent = trial.stop_requested ? 'stopping…' : 'Stop';
+        button.disabled = trial.stop_requested;
+        button.addEventListener('click', (event) => { event.stopPropagation(); stopTrial(trial.number, button); });
+        action.appendChild(button);
+      }
+      tr.appendChild(action);
+      tr.addEventListener('mouseenter', () => highlight(trial.number));
+      tr.addEventListener('mouseleave', () => highlight(null));
+      tr.addEventListener('click', () => {
+        state.pinned = state.pinned === trial.number ? null : trial.number;
+        renderTable();
+        highlight(null);
+      });
+      body.appendChild(tr);
+    }
+    const first = state.matched ? state.offset + 1 : 0;
+    const last = Math.min(state.offset + state.limit, state.matched);
+    $('page-info').textContent = `${first}–${last} of ${state.matched}`;
+    const filtered = Object.keys(state.ranges).length || state.status;
+    $('table-info').textContent = filtered
+      ? `${state.matched} of ${state.summary.total} trials match the selection`
+      : `${state.summary.total} trials`;
+    $('prev').disabled = state.offset === 0;
+    $('next').disabled = state.offset + state.limit >= state.matched;
+  }
+
+  // Only the latest page request is shown: a brush, a click and a poll can overlap.
+  let pageTicket = 0;
+
+  async function loadPage() {
+    pageTicket += 1;
+    const ticket = pageTicket;
+    const query = new URLSearchParams({
+      offset: String(state.offset), limit: String(state.limit),
+      sort: state.sort, order: state.order,
+    });
+    if (state.status) query.set('status', state.status);
+    if (Object.keys(state.ranges).length) query.set('ranges', JSON.stringify(state.ranges));
+    const page = await api(`/api/trials?${query}`);
+    if (ticket !== pageTicket) return;
+    state.page = page.trials;
+    state.matched = page.matched;
+    renderTable();
+    await loadCurves(ticket);
+  }
+
+  async function stopTrial(number, button) {
+    button.disabled = true;
+    button.textContent = 'stopping…';
+    try {
+      await api(`/api/trials/${number}/stop`, {
+        method: 'POST', headers: { 'X-Sherpa-Token': token || '' },
+      });
+    } catch (error) {
+      showMessage(`Trial ${number} could not be stopped: ${error.message}`);
+      button.disabled = false;
+      button.textContent = 'Stop';
+    }
+  }
+
+  // Curves
+
+  async function loadCurves(ticket) {
+    const numbers = state.page.map((t) => t.number);
+    if (!numbers.length) {
+      state.curves = new Map();
+      drawCurves();
+      return;
+    }
+    const query = new URLSearchParams({ trials: numbers.join(','), max_points: String(MAX_CURVE_POINTS) });
+    const reply = await api(`/api/curves?${query}`);
+    if (ticket !== pageTicket) return;
+    state.curves = new Map(Object.entries(reply.curves).map(([n, c]) => [Number(n), c]));
+    drawCurves();
+  }
+
+  // plotly.js (4.8 MB) is loaded after the first paint, so the table shows before the
+  // browser has parsed it.
+  let plotlyLoading = null;
+  function loadPlotly() {
+    if (plotlyLoading === null) {
+      plotlyLoading = new Promise((resolve, reject) => {
+        const script = document.createElement('script');
+        script.src = '/static/plotly.min.js';
+        script.onload = resolve;
+        script.onerror = () => reject(new Error('plotly.js could not be loaded'));
+        document.head.appendChild(script);
+      });
+    }
+    return plotlyLoading;
+  }
+
+  function drawCurves() {
+    if (!window.Plotly) return;
+    const focus = state.highlighted !== null ? state.highlighted : state.pinned;
+    const traces = Array.from(state.curves.entries()).map(([number, curve]) => ({
+      type: 'scatter',
+      mode: 'lines',
+      name: `trial ${number}`,
+      x: curve.iteration,
+      y: curve.objective,
+      line: { width: number === focus ? 3.5 : 1.5 },
+      opacity: focus === null || number === focus ? 1 : 0.25,
+    }));
+    Plotly.react($('curves'), traces, {
+      margin: { l: 50, r: 10, t: 10, b: 40 },
+      xaxis: { title: { text: 'iteration' } },
+      yaxis: { title: { text: 'objective' } },
+      showlegend: false,
+      hovermode: 'closest',
+    }, { displaylogo: false, responsive: true });
+  }
+
+  function highlight(number) {
+    state.highlighted = number;
+    document.querySelectorAll('#trials tbody tr').forEach((tr) => {
+      tr.classList.toggle('highlight', Number(tr.dataset.trial) === number);
+    });
+    drawCurves();
+  }
+
+  // Best so far
+
+  function drawBestChart() {
+    const lowerIsBetter = state.summary.study.lower_is_better;
+    const numbers = [];
+    const objectives = [];
+    const bestX = [];
+    const bestY = [];
+    let best = null;
+    for (const n of Array.from(state.trials.keys()).sort((a, b) => a - b)) {
+      const trial = state.trials.get(n);
+      const v = trial.values.objective;
+      if (trial.status !== 'COMPLETED' || v === null) continue;
+      numbers.push(n);
+      objectives.push(v);
+      if (best === null || (lowerIsBetter ? v < best : v > best)) best = v;
+      bestX.push(n);
+      bestY.push(best);
+    }
+    const many = numbers.length > 2000;
+    Plotly.react($('best-chart'), [
+      { type: many ? 'scattergl' : 'scatter', mode: 'markers', name: 'completed trial', x: numbers, y: objectives, marker: { size: 4, opacity: 0.5 } },
+      { type: 'scatter', mode: 'lines', name: 'best so far', x: bestX, y: bestY, line: { shape: 'hv', width: 2 } },
+    ], {
+      margin: { l: 50, r: 10, t: 10, b: 40 },
+      xaxis: { title: { text: 'trial' } },
+      yaxis: { title: { text: 'objective' } },
+      legend: { orientation: 'h', y: 1.15 },
+    }, { displaylogo: false, responsive: true });
+  }
+
+  // Live updates
+
+  function mark(name) {
+    document.body.dataset[`t${name}`] = String(Math.round(performance.now()));
+  }
+
+  async function loadAll() {
+    mark('Start');
+    state.summary = await api('/api/summary');
+    state.seq = state.summary.seq;
+    shownAxes();
+    state.trials = new Map();
+    const columns = await api('/api/trials?format=columns');
+    mark('Columns');
+    mergeColumns(columns.columns);
+    state.version = columns.version;
+    renderHeader();
+    renderMetricPicker();
+    await loadPage();
+    mark('Painted');
+    document.body.dataset.painted = '1';
+    // Let the browser paint the header and the table before the plots.
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+    await loadPlotly();
+    mark('Plotly');
+    drawCurves();
+    mark('Curves');
+    timed('best', drawBestChart);
+    timed('parcoords', () => drawParcoords(true));
+  }
+
+  // How long each plot took to draw last (ms): a plot is redrawn for live data at most
+  // every ten times that long, so a slow (software-rendered) browser stays responsive.
+  const drawCost = { parcoords: 0, best: 0 };
+  const drawnAt = { parcoords: 0, best: 0 };
+
+  function timed(name, draw) {
+    const start = performance.now();
+    draw();
+    const end = performance.now();
+    drawCost[name] = end - start;
+    drawnAt[name] = end;
+    document.body.dataset[`${name}Ms`] = String(Math.round(end - start));
+  }
+
+  function redrawIfDue(name, draw) {
+    if (performance.now() - drawnAt[name] >= 10 * drawCost[name]) timed(name, draw);
+    else pendingRedraw.add(name);
+  }
+  const pendingRedraw = new Set();
+
+  async function poll() {
+    const observed = await api(`/api/observations?since=${state.seq}`);
+    if (observed.reset) {
+      await loadAll();
+      return;
+    }
+    state.seq = observed.next;
+    let grew = false;
+    for (const [number, iteration, objective] of observed.observations) {
+      const curve = state.curves.get(number);
+      if (curve) {
+        curve.iteration.push(iteration);
+        curve.objective.push(objective);
+        grew = true;
+      }
+    }
+    if (observed.version !== state.version) {
+      state.summary = await api('/api/summary');
+      const changed = await api(`/api/trials?format=columns&changed_since=${state.version}`);
+      mergeColumns(changed.columns);
+      state.version = changed.version;
+      renderHeader();
+      renderMetricPicker();
+      await loadPage();
+      redrawIfDue('best', drawBestChart);
+      redrawIfDue('parcoords', () => drawParcoords(false));
+    } else {
+      if (grew) drawCurves();
+      if (pendingRedraw.has('best')) { pendingRedraw.delete('best'); redrawIfDue('best', drawBestChart); }
+      if (pendingRedraw.has('parcoords')) {
+        pendingRedraw.delete('parcoords');
+        redrawIfDue('parcoords', () => drawParcoords(false));
+      }
+    }
+  }
+
+  async function pollForever() {
+    const live = $('live');
+    try {
+      await poll();
+      live.textContent = 'live';
+      live.className = 'on';
+    } catch (error) {
+      live.textContent = `not updating: ${error.message}`;
+      live.className = '';
+    }
+    setTimeout(pollForever, POLL_MS);
+  }
+
+  function wireControls() {
+    $('status-filter').addEventListener('change', (event) => {
+      state.status = event.target.value;
+      state.offset = 0;
+      loadPage();
+    });
+    $('page-size').addEventListener('change', (event) => {
+      state.limit = Number(event.target.value);
+      state.offset = 0;
+      loadPage();
+    });
+    $('prev').addEventListener('click', () => {
+      state.offset = Math.max(0, state.offset - state.limit);
+      loadPage();
+    });
+    $('next').addEventListener('click', () => {
+      state.offset += state.limit;
+      loadPage();
+    });
+    $('clear-brush').addEventListener('click', () => {
+      state.ranges = {};
+      state.offset = 0;
+      drawParcoords(true);
+      loadPage();
+    });
+  }
+
+  async function main() {
+    if (!token) {
+      showMessage('Open this page with the address sherpa printed (it ends in ?token=…).');
+      $('live').textContent = '';
+      return;
+    }
+    wireControls();
+    try {
+      await loadAll();
+    } catch (error) {
+      showMessage(`The study could not be read: ${error.message}`);
+      return;
+    }
+    document.body.dataset.ready = '1';
+    setTimeout(pollForever, POLL_MS);
+  }
+
+  main();
+}());
