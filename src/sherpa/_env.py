@@ -4,6 +4,7 @@ from __future__ import annotations
 
 __all__ = [
     "DB_URL",
+    "HEARTBEAT_INTERVAL",
     "OUTPUT_DIR",
     "RESOURCE",
     "STUDY_ID",
@@ -24,3 +25,6 @@ OUTPUT_DIR = "SHERPA_OUTPUT_DIR"
 
 RESOURCE = "SHERPA_RESOURCE"
 """The resource (e.g. a GPU id) the scheduler handed to this trial, if any."""
+
+HEARTBEAT_INTERVAL = "SHERPA_HEARTBEAT_INTERVAL"
+"""Seconds between two heartbeats of the trial process (set by the runner; 5 by default)."""

@@ -17,6 +17,7 @@ imports neither pandas, numpy nor SQLAlchemy for SQLite stores, so trial process
 from __future__ import annotations
 
 import os
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -26,6 +27,7 @@ from sherpa._keras import make_keras_callback
 from sherpa.exceptions import DuplicateObservationError, StorageUnreachableError
 from sherpa.logging import get_logger
 from sherpa.storage._channel import TrialChannel
+from sherpa.storage._heartbeat import Heartbeat, parse_interval
 from sherpa.storage._urls import display_url, is_sqlite_url
 from sherpa.trial import Trial
 
@@ -111,6 +113,7 @@ class Client:
             _logger.warning("Client: test mode without test_parameters; trial.parameters is {}")
         self.test_metrics: list[tuple[int, int, float, dict[str, Any]]] = []
         self._channel: TrialChannel | None = None
+        self._heartbeat: Heartbeat | None = None
         if self.test_mode:
             return
         if not db_url:
@@ -134,6 +137,10 @@ class Client:
     def get_trial(self) -> Trial:
         """Return the trial this process was started for (``SHERPA_TRIAL_ID``).
 
+        From then on, until the process ends or :meth:`close` is called, a background thread
+        stamps the trial's heartbeat in the store every few seconds, so that the runner can
+        tell a trial that computes between two metrics from one whose host died.
+
         Raises:
             StorageUnreachableError: ``SHERPA_TRIAL_ID`` is not set.
             UnknownTrialError: the store has no such trial.
@@ -148,7 +155,20 @@ class Client:
                 "the runner sets it for each trial it starts"
             )
         number = _parse_int(raw_id, _env.TRIAL_ID)
-        return Trial(id=number, parameters=self._channel.get_parameters(number))
+        trial = Trial(id=number, parameters=self._channel.get_parameters(number))
+        self._start_heartbeat(self._channel, number)
+        return trial
+
+    def _start_heartbeat(self, channel: TrialChannel, number: int) -> None:
+        if self._heartbeat is not None and self._heartbeat.number == number:
+            return
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+        interval = parse_interval(os.environ.get(_env.HEARTBEAT_INTERVAL), _env.HEARTBEAT_INTERVAL)
+        self._heartbeat = Heartbeat(channel, number, interval)
+        self._heartbeat.start()
+        # Stops the thread when the client is collected or the interpreter exits.
+        weakref.finalize(self, self._heartbeat.stop, only_if_writing=True)
 
     def send_metrics(
         self,
@@ -209,7 +229,10 @@ class Client:
         return make_keras_callback(report, objective_name, context_names)
 
     def close(self) -> None:
-        """Close the connection to the store."""
+        """Stop the heartbeat and close the connection to the store."""
+        if self._heartbeat is not None:
+            self._heartbeat.stop()
+            self._heartbeat = None
         if self._channel is not None:
             self._channel.close()
             self._channel = None

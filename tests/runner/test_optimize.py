@@ -203,7 +203,7 @@ def test_optimize_reference_verbose_logs_each_trial(
     )
     finished = re.compile(
         r"\[sherpa INFO\] trial (\d+) COMPLETED: objective (\S+) at iteration 10 "
-        r"\[(\d+)/10 done, best (\S+) \(trial (\d+)\)\]"
+        r"\[(\d+)/10 done, (?:0|1) running, 0 queued, best (\S+) \(trial (\d+)\)\]"
     )
     assert len(per_trial) == 20
     assert all(submitted.fullmatch(x) or finished.fullmatch(x) for x in per_trial), per_trial

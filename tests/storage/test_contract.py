@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import sqlite3
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +24,7 @@ from sherpa.exceptions import (
     TrialFinishedError,
     UnknownTrialError,
 )
-from sherpa.storage import SQLStorage, sqlite_url
+from sherpa.storage import HeartbeatRecord, SQLStorage, sqlite_url
 from sherpa.storage._channel import TrialChannel
 from sherpa.storage._sql import ObservationCursor
 from sherpa.storage._statements import _INSERT_OBSERVATION
@@ -47,7 +50,7 @@ def _study(storage: SQLStorage, name: str = "s") -> int:
 
 
 def test_schema_is_versioned(storage: SQLStorage) -> None:
-    assert storage.schema_version == 1
+    assert storage.schema_version == 2
 
 
 def test_study_names_are_unique(storage: SQLStorage) -> None:
@@ -288,3 +291,227 @@ def test_trial_process_writes_to_the_store(url: str, tmp_path: Path) -> None:
         (3, 1.5, {"double": 6}),
     ]
     storage.close()
+
+
+# Heartbeats and schema migration
+
+
+def _beat(channel: TrialChannel, number: int, pid: int = 4242) -> bool:
+    executor = channel.open_for_thread()
+    try:
+        return channel.record_heartbeat(executor, number, "node-a", pid)
+    finally:
+        channel.release(executor)
+
+
+def test_heartbeat_is_stamped_with_the_database_clock(storage: SQLStorage, url: str) -> None:
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {})
+    storage.create_trial(study_id, 2, {})
+    assert storage.read_heartbeats(study_id) == {}
+    channel = TrialChannel(url, study_id)
+    before = storage.database_time()
+    assert _beat(channel, 1) is True
+    after = storage.database_time()
+    [(number, beat)] = storage.read_heartbeats(study_id).items()
+    assert (number, beat.host, beat.pid) == (1, "node-a", 4242)
+    assert before - 0.002 <= beat.at <= after + 0.002  # SQLite's clock has 1 ms steps
+    assert abs(beat.at - time.time()) < 5  # UTC seconds since the epoch, like time.time()
+    time.sleep(0.01)
+    assert _beat(channel, 1, pid=4343) is True
+    second = storage.read_heartbeats(study_id)[1]
+    assert second.at > beat.at and second.pid == 4343
+    trial = storage.read_trials(study_id)[0]
+    assert (trial.heartbeat_at, trial.host, trial.pid) == (second.at, "node-a", 4343)
+    storage.finalize_trial(study_id, 1, TrialStatus.FAILED)
+    assert _beat(channel, 1) is False  # an ended trial takes no heartbeat
+    assert _beat(channel, 9) is False
+    assert storage.read_heartbeats(study_id) == {}
+    assert storage.read_trials(study_id)[0].heartbeat_at == second.at
+    channel.close()
+
+
+HEARTBEAT_SCRIPT = """\
+import sys, time
+import sherpa
+
+client = sherpa.Client()
+trial = client.get_trial()
+client.send_metrics(trial, iteration=1, objective=1.0)
+deadline = time.monotonic() + float(sys.argv[1])
+total = 0
+while time.monotonic() < deadline:  # pure-Python work between two metrics
+    total += sum(i * i for i in range(1000))
+client.send_metrics(trial, iteration=2, objective=2.0)
+"""
+
+
+def test_trial_process_heartbeat_advances_during_a_long_computation(
+    storage: SQLStorage, url: str, tmp_path: Path
+) -> None:
+    study_id = _study(storage)
+    storage.create_trial(study_id, 1, {})
+    (tmp_path / "trial.py").write_text(HEARTBEAT_SCRIPT)
+    env = {**os.environ, "SHERPA_DB_URL": url, "SHERPA_STUDY_ID": str(study_id)}
+    env.update(SHERPA_TRIAL_ID="1", SHERPA_HEARTBEAT_INTERVAL="0.1")
+    process = subprocess.Popen([sys.executable, str(tmp_path / "trial.py"), "2.0"], env=env)
+    between_metrics: list[HeartbeatRecord] = []
+    while process.poll() is None:
+        beat = storage.read_heartbeats(study_id).get(1)
+        if len(storage.read_observations(study_id)) == 1 and beat is not None:
+            between_metrics.append(beat)
+        time.sleep(0.05)
+    assert process.returncode == 0
+    values = sorted({b.at for b in between_metrics})
+    assert len(values) >= 8, values  # 2 s of computation at one beat per 0.1 s
+    assert all(b - a < 1.0 for a, b in itertools.pairwise(values)), values
+    assert {(b.host, b.pid) for b in between_metrics} == {(os.uname().nodename, process.pid)}
+    last = storage.read_heartbeats(study_id)[1].at
+    time.sleep(0.3)
+    assert storage.read_heartbeats(study_id)[1].at == last  # the beat ended with the process
+    assert [o.iteration for o in storage.read_observations(study_id)] == [1, 2]
+
+
+def _create_v1_store(url: str) -> None:
+    """A store as sherpa 0.1 wrote it: schema version 1, with a study, a trial, a metric."""
+    v1 = sa.MetaData()
+    sa.Table(
+        "sherpa_meta",
+        v1,
+        sa.Column("key", sa.String(64), primary_key=True),
+        sa.Column("value", sa.Text, nullable=False),
+    )
+    sa.Table(
+        "sherpa_studies",
+        v1,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("name", sa.String(255), nullable=False, unique=True),
+        sa.Column("lower_is_better", sa.Boolean, nullable=False),
+        sa.Column("parameters", sa.Text, nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+    )
+    sa.Table(
+        "sherpa_trials",
+        v1,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("study_id", sa.Integer, sa.ForeignKey("sherpa_studies.id"), nullable=False),
+        sa.Column("number", sa.Integer, nullable=False),
+        sa.Column("parameters", sa.Text, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.Column("finished_at", sa.Float),
+        sa.Column("job_id", sa.String(255)),
+        sa.Column("heartbeat_at", sa.Float),
+        sa.Column("stop_requested", sa.Boolean, nullable=False, default=False),
+        sa.UniqueConstraint("study_id", "number", name="uq_sherpa_trials_study_number"),
+    )
+    sa.Table(
+        "sherpa_observations",
+        v1,
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("study_id", sa.Integer, sa.ForeignKey("sherpa_studies.id"), nullable=False),
+        sa.Column("trial_id", sa.Integer, sa.ForeignKey("sherpa_trials.id"), nullable=False),
+        sa.Column("iteration", sa.Integer, nullable=False),
+        sa.Column("objective", sa.Float),
+        sa.Column("context", sa.Text, nullable=False),
+        sa.Column("created_at", sa.Float, nullable=False),
+        sa.UniqueConstraint(
+            "trial_id", "iteration", name="uq_sherpa_observations_trial_iteration"
+        ),
+        sa.Index("ix_sherpa_observations_study_id", "study_id", "id"),
+    )
+    engine = sa.create_engine(url)
+    v1.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO sherpa_meta VALUES ('schema_version', '1')"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO sherpa_studies (name, lower_is_better, parameters, created_at) "
+                "VALUES ('old', :true, '[]', 1.0)"
+            ),
+            {"true": True},
+        )
+        for number, status in ((1, "COMPLETED"), (2, "INTERMEDIATE")):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO sherpa_trials (study_id, number, parameters, status, "
+                    "created_at, job_id, stop_requested) "
+                    "VALUES (1, :number, '{\"x\": 1}', :status, 2.0, '77', :false)"
+                ),
+                {"number": number, "status": status, "false": False},
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO sherpa_observations (study_id, trial_id, iteration, objective, "
+                "context, created_at) VALUES (1, 1, 1, 0.5, '{}', 3.0)"
+            )
+        )
+    engine.dispose()
+
+
+def _columns(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    names = {c["name"] for c in sa.inspect(engine).get_columns("sherpa_trials")}
+    engine.dispose()
+    return names
+
+
+def test_a_version_1_store_is_upgraded_on_open(
+    url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    _create_v1_store(url)
+    assert {"host", "pid"} - _columns(url) == {"host", "pid"}
+    storage = SQLStorage(url)
+    assert storage.schema_version == 2
+    assert {"heartbeat_at", "host", "pid"} <= _columns(url)
+    assert "schema upgraded from version 1 to 2" in capfd.readouterr().err
+    study = storage.get_study("old")
+    first, second = storage.read_trials(study.id)
+    assert (first.number, first.status, first.job_id, first.parameters) == (
+        1,
+        TrialStatus.COMPLETED,
+        "77",
+        {"x": 1},
+    )
+    assert (first.heartbeat_at, first.host, first.pid) == (None, None, None)
+    assert (second.number, second.status) == (2, TrialStatus.INTERMEDIATE)
+    assert [(o.trial_number, o.objective) for o in storage.read_observations(study.id)] == [
+        (1, 0.5)
+    ]
+    channel = TrialChannel(url, study.id)  # the trial side works on the upgraded store
+    assert _beat(channel, 2) is True
+    channel.add_observation(2, 1, 0.25, {})
+    channel.close()
+    assert storage.read_heartbeats(study.id)[2].host == "node-a"
+    storage.close()
+    again = SQLStorage(url)  # opening it again changes nothing
+    assert again.schema_version == 2
+    assert "schema upgraded" not in capfd.readouterr().err
+    again.close()
+
+
+def test_a_version_1_store_opened_by_many_at_once_is_upgraded_once(
+    url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    _create_v1_store(url)
+    opened: list[SQLStorage] = []
+    errors: list[BaseException] = []
+    start = threading.Barrier(4)
+
+    def open_store() -> None:
+        start.wait()
+        try:
+            opened.append(SQLStorage(url))
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [s.schema_version for s in opened] == [2, 2, 2, 2]
+    assert capfd.readouterr().err.count("schema upgraded from version 1 to 2") == 1
+    for store in opened:
+        store.close()

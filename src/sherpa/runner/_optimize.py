@@ -22,8 +22,10 @@ from sherpa import _env
 from sherpa._convert import check_protocol, to_builtin
 from sherpa.exceptions import AlgorithmError
 from sherpa.logging import get_logger
+from sherpa.runner._tracking import HEARTBEAT_TIMEOUT_S, JobTracker, check_heartbeat_timeout
 from sherpa.schedulers import JobStatus, JobSubmissionError, Scheduler
 from sherpa.storage import DEFAULT_DB_FILENAME, SQLStorage, sqlite_url
+from sherpa.storage._server import PRIVATE_POSTGRES, PrivatePostgres
 from sherpa.storage._sql import ObservationCursor
 from sherpa.storage._urls import display_url
 from sherpa.study import Study
@@ -46,6 +48,10 @@ RESULTS_WRITE_INTERVAL_S = 0.5
 
 RESULTS_WRITE_SHARE = 0.1
 """...and so that rewriting it takes at most this share of the runner's time."""
+
+PROGRESS_INTERVAL_S = 60.0
+"""While trials are open, a progress line comes at least this often (counts of running and
+queued jobs), unless a finished trial's line has just shown them."""
 
 
 class _Signals:
@@ -80,6 +86,7 @@ class _Running:
     job_id: str
     is_resubmission: bool
     stopping: bool = False
+    lost_reason: str | None = None
 
 
 def _default_output_dir() -> Path:
@@ -172,6 +179,7 @@ class _Runner:
         verbose: int,
         output_dir: Path,
         signals: _Signals,
+        heartbeat_timeout: float = HEARTBEAT_TIMEOUT_S,
     ) -> None:
         self.study = study
         self.storage = storage
@@ -193,6 +201,8 @@ class _Runner:
         planned = getattr(study.algorithm, "planned_suggestions", None)
         self.planned: int | None = planned(study.parameters) if callable(planned) else None
         self.num_resubmitted = 0
+        self.tracker = JobTracker(storage, self.study_id, heartbeat_timeout, self.level)
+        self.progress_due_at = time.monotonic() + PROGRESS_INTERVAL_S
 
     @property
     def study_id(self) -> int:
@@ -219,6 +229,7 @@ class _Runner:
                     "is running; the run cannot go on"
                 )
             self._write_results_if_due()
+            self._log_progress_if_due()
             self.scheduler.wait(POLL_INTERVAL_S)
 
     def _poll_jobs(self) -> list[tuple[_Running, JobStatus]]:
@@ -227,13 +238,18 @@ class _Runner:
         by_job = {r.job_id: r for r in self.running.values()}
         statuses = self.scheduler.get_statuses(list(by_job))
         ended = []
-        for job_id, status in statuses.items():
-            entry = by_job[job_id]
+        now = time.monotonic()
+        for job_id, entry in by_job.items():
+            status = statuses.get(job_id, JobStatus.UNKNOWN)  # left out: the job is unknown
+            self.tracker.set_status(entry.trial.id, status, now)
             if status.is_finished:
                 ended.append((entry, status))
             elif status is JobStatus.QUEUED and entry.trial.id not in self.queued_logged:
                 self.queued_logged.add(entry.trial.id)
                 _logger.log(self.level, "trial %d: job %s is queued", entry.trial.id, job_id)
+        for number, reason in self.tracker.find_lost(now).items():
+            self.running[number].lost_reason = reason
+            ended.append((self.running[number], JobStatus.UNKNOWN))
         return ended
 
     def _ingest(self) -> set[int]:
@@ -249,6 +265,7 @@ class _Runner:
     def _finish(self, ended: list[tuple[_Running, JobStatus]]) -> None:
         for entry, status in ended:
             del self.running[entry.trial.id]
+            self.tracker.remove(entry.trial.id)
             self._finalize(entry, status)
         if ended:
             self.results_dirty = True
@@ -262,13 +279,7 @@ class _Runner:
         elif status is JobStatus.FINISHED and has_metrics:
             self.study.finalize(trial, TrialStatus.COMPLETED)
         else:
-            code = self.scheduler.exit_code(job_id)
-            reason = "sent no metrics" if status is JobStatus.FINISHED else "failed"
-            if code:
-                reason += f" (exit code {code})"
-            last_line = _last_line(log)
-            if last_line:
-                reason += f": {last_line}"
+            reason = self._failure_reason(entry, status, log)
             _logger.warning("trial %d %s; its log: %s", trial.id, reason, log)
             self.study.finalize(trial, TrialStatus.FAILED)
             if self.resubmit_failed_trials and not entry.is_resubmission:
@@ -276,6 +287,18 @@ class _Runner:
                 self.resubmissions.append(dict(trial.parameters))
                 self.num_resubmitted += 1
         self._log_finished(trial)
+
+    def _failure_reason(self, entry: _Running, status: JobStatus, log: str | None) -> str:
+        if entry.lost_reason is not None:
+            return f"lost: {entry.lost_reason}"
+        code = self.scheduler.exit_code(entry.job_id)
+        reason = "sent no metrics" if status is JobStatus.FINISHED else "failed"
+        if code:
+            reason += f" (exit code {code})"
+        last_line = _last_line(log)
+        if last_line:
+            reason += f": {last_line}"
+        return reason
 
     def _log_finished(self, trial: Trial) -> None:
         status = self.study.status_of(trial)
@@ -285,18 +308,22 @@ class _Runner:
             if best_observation is not None
             else "no objective"
         )
+        progress = self._progress()
+        _logger.log(self.level, "trial %d %s: %s [%s]", trial.id, status.value, result, progress)
+
+    def _progress(self) -> str:
+        """``3/10 done, 2 running, 1 queued, best 0.25 (trial 2)``, from the last poll."""
+        self.progress_due_at = time.monotonic() + PROGRESS_INTERVAL_S
+        running, queued, unknown = self.tracker.counts(self.running)
+        planned = "?" if self.planned is None else self.planned + self.num_resubmitted
+        jobs = f"{running} running, {queued} queued" + (f", {unknown} unknown" if unknown else "")
         best = self.study.best_objective()
         best_text = "none yet" if best is None else f"{best[0]:.6g} (trial {best[1]})"
-        _logger.log(
-            self.level,
-            "trial %d %s: %s [%d/%s done, best %s]",
-            trial.id,
-            status.value,
-            result,
-            self.study.num_finished(),
-            "?" if self.planned is None else self.planned + self.num_resubmitted,
-            best_text,
-        )
+        return f"{self.study.num_finished()}/{planned} done, {jobs}, best {best_text}"
+
+    def _log_progress_if_due(self) -> None:
+        if self.running and time.monotonic() >= self.progress_due_at:
+            _logger.log(self.level, "progress: %s", self._progress())
 
     def _stop_unpromising(self, touched: set[int]) -> None:
         requested = self.storage.stop_requested(self.study_id) if self.running else set()
@@ -339,6 +366,7 @@ class _Runner:
             _env.DB_URL: self.storage.url,
             _env.OUTPUT_DIR: str(self.output_dir),
             "PYTHONUNBUFFERED": os.environ.get("PYTHONUNBUFFERED", "1"),
+            _env.HEARTBEAT_INTERVAL: f"{self.tracker.beat_interval:g}",
         }
         try:
             job_id = self.scheduler.submit_job(self.command, env, job_name=f"trial_{trial.id}")
@@ -349,6 +377,7 @@ class _Runner:
             return
         self.storage.set_job_id(self.study_id, trial.id, job_id)
         self.running[trial.id] = _Running(trial, job_id, is_resubmission)
+        self.tracker.add(trial.id, job_id, time.monotonic())
         _logger.log(
             self.level,
             "trial %d submitted as job %s: %s",
@@ -415,7 +444,8 @@ def optimize(
     mongodb_args: Mapping[str, Any] | None = None,
     disable_dashboard: bool = False,
     *,
-    storage: str | None = None,
+    storage: str | PrivatePostgres | None = None,
+    heartbeat_timeout: float = HEARTBEAT_TIMEOUT_S,
 ) -> dict[str, Any]:
     """Run a hyperparameter search with each trial as a job of ``scheduler``.
 
@@ -437,19 +467,33 @@ def optimize(
         output_dir: Where the store, ``results.csv`` and job logs go; a new
             ``output_<timestamp>`` directory by default.
         max_concurrent: How many trials run at once.
-        db_port: Accepted for compatibility; the SQLite store needs no port (ignored).
+        db_port: The port of the private PostgreSQL server (``storage="postgresql"``); a
+            free one when None. Ignored, with a warning, by the other stores.
         stopping_rule: Stops unpromising trials, e.g. a median stopping rule.
-        dashboard_port: Accepted; the dashboard is not served in this version.
+        dashboard_port: The dashboard's port; None takes the first free one from 8880. The
+            dashboard serves the live store until the run ends; its address, with the
+            access token, is logged once (``docs/dashboard.md``).
         resubmit_failed_trials: Run a failed trial's configuration once more, as a new trial.
-        verbose: 0 logs only warnings; 1 logs each submitted and finished trial with progress.
+        verbose: 0 logs only warnings; 1 logs each submitted and finished trial with progress
+            (trials done, jobs running and queued, best so far), and a progress line at least
+            once a minute while trials are open.
         load: Resuming a previous run is not supported yet; must be False.
         mongodb_args: Accepted for compatibility; there is no MongoDB (ignored, with a
             warning when not empty).
         disable_dashboard: Do not start the dashboard.
-        storage: A database URL for the store, e.g.
-            ``postgresql+psycopg://user:password@host:5432/db`` (needs ``sherpa[postgres]``);
-            trials get it in ``SHERPA_DB_URL``, so it must be reachable from where they run.
-            None (the default) keeps the store in ``output_dir/sherpa.db``.
+        storage: Where the store is. None (the default): the SQLite file
+            ``output_dir/sherpa.db``, for trials on this host. ``"postgresql"``: a private
+            PostgreSQL server started for this run, data in ``output_dir/postgres/``, on
+            ``db_port`` (see :class:`sherpa.storage.PrivatePostgres`, which can also be
+            passed here to choose its listen address and more). A database URL, e.g.
+            ``postgresql+psycopg://user:password@host:5432/db``: an existing server. Server
+            stores need ``sherpa[postgres]``; trials get the URL in ``SHERPA_DB_URL``, so it
+            must be reachable from where they run.
+        heartbeat_timeout: Seconds without a heartbeat from a trial process (which sends
+            one every few seconds from ``Client.get_trial()`` on) after which the trial is
+            FAILED, if the scheduler also no longer knows its job (the node died); resubmitted
+            when ``resubmit_failed_trials``. A trial whose job still runs is only warned
+            about. ``float("inf")`` turns this off.
 
     Returns:
         The best result, as :meth:`Study.get_best_result` gives it.
@@ -458,11 +502,13 @@ def optimize(
         ValueError: a bad argument (the message names it and its value).
         KeyboardInterrupt: the run was interrupted with Ctrl-C (after cleaning up).
         SystemExit: the run received SIGTERM (after cleaning up), with status 143.
-        StorageUnreachableError: the ``storage`` database cannot be reached.
+        StorageUnreachableError: the ``storage`` database cannot be reached, or the private
+            server cannot be started (e.g. PostgreSQL is not installed, ``db_port`` is busy).
     """
     argv = _trial_command(command, filename)
     max_concurrent = _check_positive_int("max_concurrent", max_concurrent)
     verbose = _check_verbose(verbose)
+    heartbeat_timeout = check_heartbeat_timeout(heartbeat_timeout)
     check_protocol("scheduler", scheduler, "submit_job", "sherpa.schedulers.Scheduler")
     if load:
         raise ValueError(
@@ -471,57 +517,65 @@ def optimize(
         )
     if mongodb_args:
         _logger.warning("mongodb_args=%r is ignored: sherpa stores trials in SQL", mongodb_args)
-    if db_port is not None:
-        where = "the SQLite store needs no port" if storage is None else "it is in the URL"
-        _logger.warning("db_port=%r is ignored: %s", db_port, where)
-    if storage is not None and not isinstance(storage, str):
-        raise TypeError(f"storage must be a database URL string or None; got {storage!r}")
+    server_config = _private_server_config(storage, db_port)
     check_study_arguments(
         parameters, algorithm, lower_is_better, stopping_rule, dashboard_port, disable_dashboard
     )
+    _check_store_spans_hosts(scheduler, storage, server_config)
 
     directory = Path(output_dir) if output_dir is not None else _default_output_dir()
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"output_dir {os.fspath(directory)!r} exists and is not a directory")
     directory.mkdir(parents=True, exist_ok=True)
     directory = directory.resolve()
-    url = storage if storage is not None else sqlite_url(directory / DEFAULT_DB_FILENAME)
-    if (directory / RESULTS_FILENAME).exists():
-        _logger.warning(
-            "output_dir %s holds an earlier run; its results.csv and job logs will be "
-            "replaced (the earlier study stays in %s)",
-            directory,
-            DEFAULT_DB_FILENAME if storage is None else display_url(url),
+    spans_hosts = bool(getattr(scheduler, "spans_hosts", False))
+    server = (
+        server_config.start(directory, spans_hosts=spans_hosts, log_level=20 if verbose else 10)
+        if server_config
+        else None
+    )
+    try:
+        url = server.url if server is not None else storage
+        url = url if isinstance(url, str) else sqlite_url(directory / DEFAULT_DB_FILENAME)
+        if (directory / RESULTS_FILENAME).exists():
+            _logger.warning(
+                "output_dir %s holds an earlier run; its results.csv and job logs will be "
+                "replaced (the earlier study stays in %s)",
+                directory,
+                DEFAULT_DB_FILENAME if storage is None else display_url(url),
+            )
+        signals = _Signals()
+        store = SQLStorage(url)
+        study = Study(
+            parameters,
+            algorithm,
+            lower_is_better,
+            stopping_rule=stopping_rule,
+            dashboard_port=dashboard_port,
+            disable_dashboard=disable_dashboard,
+            output_dir=directory,
+            storage=store,
+            study_name=f"{directory.name}-{datetime.datetime.now():%Y%m%d-%H%M%S-%f}",
         )
-    signals = _Signals()
-    store = SQLStorage(url)
-    study = Study(
-        parameters,
-        algorithm,
-        lower_is_better,
-        stopping_rule=stopping_rule,
-        dashboard_port=dashboard_port,
-        disable_dashboard=disable_dashboard,
-        output_dir=directory,
-        storage=store,
-        study_name=f"{directory.name}-{datetime.datetime.now():%Y%m%d-%H%M%S-%f}",
-    )
-    if not scheduler.output_dir:
-        scheduler.output_dir = str(directory)
-    runner = _Runner(
-        study, store, scheduler, argv, max_concurrent, bool(resubmit_failed_trials),
-        verbose, directory, signals,
-    )  # fmt: skip
-    _logger.log(
-        runner.level,
-        "study %s: output in %s, up to %s at a time",
-        study.name,
-        directory,
-        _plural(max_concurrent, "trial"),
-    )
-    with signals.installed():
-        _run(runner)
-    return study.get_best_result()
+        if not scheduler.output_dir:
+            scheduler.output_dir = str(directory)
+        runner = _Runner(
+            study, store, scheduler, argv, max_concurrent, bool(resubmit_failed_trials),
+            verbose, directory, signals, heartbeat_timeout,
+        )  # fmt: skip
+        _logger.log(
+            runner.level,
+            "study %s: output in %s, up to %s at a time",
+            study.name,
+            directory,
+            _plural(max_concurrent, "trial"),
+        )
+        with signals.installed():
+            _run(runner)
+        return study.get_best_result()
+    finally:
+        if server is not None:
+            server.stop()
 
 
 def _run(runner: _Runner) -> None:
@@ -531,6 +585,7 @@ def _run(runner: _Runner) -> None:
         runner.shut_down()
         path = runner.study.save(runner.output_dir)
         runner.storage.close()
+        runner.study.close()
     received = runner.signals.received
     if received is None:
         _logger.log(runner.level, "done: %s; results in %s", runner.summary(), path)
@@ -544,3 +599,54 @@ def _run(runner: _Runner) -> None:
     if received == signal.SIGTERM:
         raise SystemExit(128 + signal.SIGTERM)
     raise KeyboardInterrupt
+
+
+def _private_server_config(storage: object, db_port: int | None) -> PrivatePostgres | None:
+    """The private server ``storage`` asks for (with ``db_port``), or None for other stores."""
+    if isinstance(storage, str) and storage.strip().lower() == PRIVATE_POSTGRES:
+        return PrivatePostgres(port=db_port)
+    if isinstance(storage, PrivatePostgres):
+        if db_port is None or storage.port == db_port:
+            return storage
+        if storage.port is not None:
+            raise ValueError(
+                f"db_port={db_port!r} contradicts storage=PrivatePostgres(port={storage.port!r}); "
+                "give the port once"
+            )
+        return dataclasses.replace(storage, port=db_port)
+    if storage is not None and not isinstance(storage, str):
+        raise TypeError(
+            "storage must be None (SQLite), 'postgresql' (a private server), a database URL "
+            f"or a sherpa.storage.PrivatePostgres; got {storage!r}"
+        )
+    if db_port is not None:
+        where = "the SQLite store needs no port" if storage is None else "it is in the URL"
+        _logger.warning("db_port=%r is ignored: %s", db_port, where)
+    return None
+
+
+def _check_store_spans_hosts(
+    scheduler: Scheduler, storage: object, server: PrivatePostgres | None
+) -> None:
+    """Warn when trials on other hosts would share the SQLite default or a loopback server."""
+    if not getattr(scheduler, "spans_hosts", False):
+        return
+    name = type(scheduler).__name__
+    if storage is None:
+        _logger.warning(
+            "%s runs trials on other hosts, but the store is the SQLite default "
+            "(output_dir/%s): SQLite on a shared network filesystem (NFS, Lustre, GPFS) can "
+            "lose or corrupt writes from several hosts. Pass storage='postgresql' to start a "
+            "private PostgreSQL server for the run (pip install sherpa[postgres]), or "
+            "storage=URL of an existing server.",
+            name,
+            DEFAULT_DB_FILENAME,
+        )
+    elif server is not None and server.listen is not None and server.is_loopback:
+        _logger.warning(
+            "%s runs trials on other hosts, but the private PostgreSQL server listens only "
+            "on %s (PrivatePostgres(listen=%r)): trials on other hosts cannot reach it",
+            name,
+            server.listen,
+            server.listen,
+        )

@@ -1,8 +1,9 @@
 """The trial's side of the store: read one trial, write its observations.
 
 Trial processes start often and must start fast, so this module avoids SQLAlchemy for
-SQLite files and speaks to them through the standard library's ``sqlite3``. Other databases
-go through SQLAlchemy, imported only then. Both run the statements of
+SQLite files and speaks to them through the standard library's ``sqlite3``, and to
+PostgreSQL through psycopg alone (:mod:`sherpa.storage._psycopg`). Other databases go
+through SQLAlchemy, imported only then. All run the statements of
 :mod:`sherpa.storage._statements`.
 """
 
@@ -14,8 +15,13 @@ import urllib.parse
 from typing import Any
 
 from sherpa.exceptions import StorageUnreachableError
-from sherpa.storage._statements import Executor, fetch_trial, insert_observation
-from sherpa.storage._urls import is_sqlite_url, sqlite_path
+from sherpa.storage._statements import (
+    Executor,
+    fetch_trial,
+    insert_observation,
+    record_heartbeat,
+)
+from sherpa.storage._urls import display_url, is_sqlite_url, server_address, sqlite_path
 
 __all__ = ["TrialChannel"]
 
@@ -23,6 +29,8 @@ _BUSY_TIMEOUT_S = 60.0
 
 
 class _SQLiteExecutor:
+    dialect = "sqlite"
+
     def __init__(self, url: str) -> None:
         path = sqlite_path(url)
         if not os.path.isfile(path):
@@ -54,12 +62,56 @@ class _SQLiteExecutor:
 def _sqlalchemy_executor(url: str) -> Executor:
     """The runner side's executor, for server databases (SQLAlchemy is needed for them).
 
+    Each of the trial's writes is one atomic statement, so the engine runs in autocommit
+    mode: one round trip per observation instead of three (BEGIN, INSERT, COMMIT).
+
     Raises:
         StorageUnreachableError: the URL is malformed or the server cannot be reached.
     """
+    from sherpa.storage import _psycopg
+
+    if _psycopg.serves(url):  # PostgreSQL: psycopg alone, lighter and faster per call
+        return _psycopg.PsycopgExecutor(url)
     from sherpa.storage._sql import EngineExecutor, create_server_engine
 
-    return EngineExecutor(create_server_engine(url))
+    return _ServerExecutor(EngineExecutor(create_server_engine(url, autocommit=True)), url)
+
+
+class _ServerExecutor:
+    """Turns a lost server connection into :class:`StorageUnreachableError` naming the server.
+
+    The connection is checked when opened; this covers a server that stops or becomes
+    unreachable while the trial runs.
+    """
+
+    def __init__(self, inner: Executor, url: str) -> None:
+        import sqlalchemy as sa
+
+        self._inner = inner
+        self.dialect = inner.dialect
+        self._lost = sa.exc.OperationalError
+        self._shown, self._address = display_url(url), server_address(url)
+
+    def _failed(self, exc: Exception) -> StorageUnreachableError:
+        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
+        return StorageUnreachableError(
+            f"store {self._shown!r} cannot be reached ({self._address}): {reason}"
+        )
+
+    def execute(self, sql: str, params: dict[str, Any]) -> int:
+        try:
+            return self._inner.execute(sql, params)
+        except self._lost as exc:
+            raise self._failed(exc) from exc
+
+    def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+        try:
+            return self._inner.query(sql, params)
+        except self._lost as exc:
+            raise self._failed(exc) from exc
+
+    def close(self) -> None:
+        self._inner.close()
 
 
 class TrialChannel:
@@ -96,6 +148,30 @@ class TrialChannel:
     ) -> None:
         """Store one observation of trial ``number``."""
         insert_observation(self._executor, self.study_id, number, iteration, objective, context)
+
+    def open_for_thread(self) -> Executor:
+        """An executor for another thread of this process (the heartbeat's).
+
+        An SQLite connection belongs to the thread that opened it, so this opens a second
+        one; call it from the thread that will use it, and close it there. A server
+        database's engine is shared: its pool hands each thread a connection of its own.
+        """
+        if isinstance(self._executor, _SQLiteExecutor):
+            return _SQLiteExecutor(self.url)
+        return self._executor
+
+    def record_heartbeat(self, executor: Executor, number: int, host: str, pid: int) -> bool:
+        """Stamp trial ``number``'s heartbeat through ``executor`` (from :meth:`open_for_thread`).
+
+        Returns:
+            Whether the trial is still open.
+        """
+        return record_heartbeat(executor, self.study_id, number, host, pid)
+
+    def release(self, executor: Executor) -> None:
+        """Close an executor from :meth:`open_for_thread` if it is not the channel's own."""
+        if executor is not self._executor:
+            executor.close()
 
     def close(self) -> None:
         """Close the connection."""

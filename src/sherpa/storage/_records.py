@@ -7,7 +7,7 @@ from typing import Any
 
 from sherpa.trial import TrialStatus
 
-__all__ = ["ObservationRecord", "StudyRecord", "TrialRecord"]
+__all__ = ["HeartbeatRecord", "ObservationRecord", "StudyRecord", "TrialRecord"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +32,25 @@ class TrialRecord:
     finished_at: float | None = None
     job_id: str | None = None
     stop_requested: bool = False
+    heartbeat_at: float | None = None
+    """The last heartbeat, by the database's clock (UTC seconds); None before the first."""
+    host: str | None = None
+    """The host the trial process runs on, as its heartbeat reported it."""
+    pid: int | None = None
+    """The trial process's id on that host."""
+
+
+@dataclasses.dataclass(frozen=True)
+class HeartbeatRecord:
+    """The last sign of life of an open trial's process.
+
+    ``at`` is the database's clock (UTC seconds since the epoch) when the heartbeat was
+    written; ``host`` and ``pid`` say where the process runs.
+    """
+
+    at: float
+    host: str | None
+    pid: int | None
 
 
 @dataclasses.dataclass(frozen=True)

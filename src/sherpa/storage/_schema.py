@@ -1,8 +1,15 @@
 """The SQL schema, one definition for every backend.
 
-Version 1. ``sherpa_meta`` holds ``schema_version``; a store refuses to open a database
-written by a newer version, and later versions migrate older ones in
-:func:`sherpa.storage._sql.SQLStorage` on open.
+Version 2. ``sherpa_meta`` holds ``schema_version``; a store refuses to open a database
+written by a newer version and brings an older one up to date when it opens it, with the
+steps in :data:`MIGRATIONS` (run by :class:`sherpa.storage._sql.SQLStorage`).
+
+History:
+
+1. The first schema. ``sherpa_trials.heartbeat_at`` existed but nothing wrote it.
+2. ``sherpa_trials.host`` and ``pid``: where the trial process runs, written with each
+   heartbeat, so that the runner can name the host of a trial it has lost. The heartbeat
+   itself is stamped with the database's clock (UTC seconds since the epoch).
 """
 
 from __future__ import annotations
@@ -21,9 +28,18 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-__all__ = ["SCHEMA_VERSION", "meta", "metadata", "observations", "studies", "trials"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "meta", "metadata", "observations", "studies", "trials"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE sherpa_trials ADD COLUMN host VARCHAR(255)",
+        "ALTER TABLE sherpa_trials ADD COLUMN pid INTEGER",
+    ),
+}
+"""The statements that bring a database from each version to the next (valid on every
+backend); each step runs in one transaction with the update of ``schema_version``."""
 
 metadata = MetaData()
 
@@ -55,7 +71,9 @@ trials = Table(
     Column("created_at", Float, nullable=False),
     Column("finished_at", Float),
     Column("job_id", String(255)),
-    Column("heartbeat_at", Float),
+    Column("heartbeat_at", Float),  # the database's clock, UTC seconds since the epoch
+    Column("host", String(255)),  # the trial process's host name, sent with its heartbeat
+    Column("pid", Integer),  # and its process id on that host
     Column("stop_requested", Boolean, nullable=False, default=False),
     UniqueConstraint("study_id", "number", name="uq_sherpa_trials_study_number"),
 )

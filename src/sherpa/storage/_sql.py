@@ -20,8 +20,13 @@ from sherpa._convert import dumps_json
 from sherpa.exceptions import StorageError, StorageUnreachableError, UnknownTrialError
 from sherpa.logging import get_logger
 from sherpa.storage import _schema as schema
-from sherpa.storage._records import ObservationRecord, StudyRecord, TrialRecord
-from sherpa.storage._statements import insert_observation
+from sherpa.storage._records import (
+    HeartbeatRecord,
+    ObservationRecord,
+    StudyRecord,
+    TrialRecord,
+)
+from sherpa.storage._statements import database_now_sql, insert_observation, record_heartbeat
 from sherpa.storage._urls import display_url, is_sqlite_url, server_address, sqlite_path
 from sherpa.trial import TrialStatus
 
@@ -51,6 +56,7 @@ class EngineExecutor:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self.dialect = engine.dialect.name
 
     def execute(self, sql: str, params: dict[str, Any]) -> int:
         with self._engine.begin() as conn:
@@ -73,8 +79,13 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_server_engine(url: str) -> Engine:
+def create_server_engine(url: str, *, autocommit: bool = False) -> Engine:
     """Return an engine for a server database (e.g. PostgreSQL), checked by connecting once.
+
+    Args:
+        url: The database URL.
+        autocommit: Run each statement in its own implicit transaction, with no BEGIN and
+            COMMIT round trips (for callers whose every write is one statement).
 
     Raises:
         StorageUnreachableError: the URL is malformed, its driver is missing, or the server
@@ -82,7 +93,8 @@ def create_server_engine(url: str) -> Engine:
     """
     shown = display_url(url)
     try:
-        engine = sa.create_engine(url, pool_pre_ping=True)
+        options: dict[str, Any] = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
+        engine = sa.create_engine(url, pool_pre_ping=True, **options)
     except (sa.exc.ArgumentError, ValueError):
         raise StorageUnreachableError(f"store {shown!r} is not a valid database URL") from None
     except ImportError as exc:
@@ -186,7 +198,7 @@ class SQLStorage:
             self._watcher = sqlite3.connect(sqlite_path(url), check_same_thread=False)
 
     def _create_schema(self) -> None:
-        schema.metadata.create_all(self._engine)
+        schema.metadata.create_all(self._engine)  # new tables only; never alters old ones
         with self._engine.begin() as conn:
             row = conn.execute(
                 sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
@@ -199,11 +211,36 @@ class SQLStorage:
                     ),
                     {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
                 )
-            elif int(row[0]) > schema.SCHEMA_VERSION:
-                raise StorageError(
-                    f"store {self._shown!r} has schema version {row[0]}, newer than this sherpa's "
-                    f"{schema.SCHEMA_VERSION}; upgrade sherpa to read it"
-                )
+                return
+        version = int(row[0])
+        if version > schema.SCHEMA_VERSION:
+            raise StorageError(
+                f"store {self._shown!r} has schema version {version}, newer than this sherpa's "
+                f"{schema.SCHEMA_VERSION}; upgrade sherpa to read it"
+            )
+        for old in range(version, schema.SCHEMA_VERSION):
+            self._migrate(old)
+
+    def _migrate(self, old: int) -> None:
+        """Bring the database from schema version ``old`` to ``old + 1``, in one transaction.
+
+        The version is claimed first with a conditional update, which takes the write lock:
+        of several processes opening an old database at once, one migrates and the others
+        find the step done.
+        """
+        with self._engine.begin() as conn:
+            claimed = conn.execute(
+                sa.text(
+                    "UPDATE sherpa_meta SET value = :new "
+                    "WHERE key = 'schema_version' AND value = :old"
+                ),
+                {"old": str(old), "new": str(old + 1)},
+            ).rowcount
+            if claimed != 1:
+                return
+            for statement in schema.MIGRATIONS[old]:
+                conn.execute(sa.text(statement))
+        _logger.info("store %s: schema upgraded from version %d to %d", self._shown, old, old + 1)
 
     @property
     def schema_version(self) -> int:
@@ -367,6 +404,35 @@ class SQLStorage:
             ).all()
         return {row[0] for row in rows}
 
+    def record_heartbeat(self, study_id: int, number: int, host: str, pid: int) -> bool:
+        """Stamp an open trial's heartbeat, as its process does every few seconds.
+
+        Returns:
+            Whether the trial is still open.
+        """
+        return record_heartbeat(self._executor, study_id, number, host, pid)
+
+    def read_heartbeats(self, study_id: int) -> dict[int, HeartbeatRecord]:
+        """Return the last heartbeat of each open trial that has sent one, by trial number."""
+        t = schema.trials
+        with self._engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(t.c.number, t.c.heartbeat_at, t.c.host, t.c.pid).where(
+                    t.c.study_id == study_id,
+                    t.c.status == TrialStatus.INTERMEDIATE.value,
+                    t.c.heartbeat_at.is_not(None),
+                )
+            ).all()
+        return {row[0]: HeartbeatRecord(row[1], row[2], row[3]) for row in rows}
+
+    def database_time(self) -> float:
+        """The database's clock now, in UTC seconds: the clock heartbeats are stamped with."""
+        now = database_now_sql(self._engine.dialect.name)
+        if now is None:
+            return time.time()
+        with self._engine.connect() as conn:
+            return float(conn.execute(sa.text(f"SELECT {now}")).scalar_one())
+
     def read_trials(self, study_id: int) -> list[TrialRecord]:
         """Return every trial of the study, by number."""
         t = schema.trials
@@ -383,6 +449,9 @@ class SQLStorage:
                 finished_at=row.finished_at,
                 job_id=row.job_id,
                 stop_requested=bool(row.stop_requested),
+                heartbeat_at=row.heartbeat_at,
+                host=row.host,
+                pid=row.pid,
             )
             for row in rows
         ]

@@ -16,7 +16,7 @@ from sherpa._convert import dumps_json
 from sherpa.exceptions import DuplicateObservationError, TrialFinishedError, UnknownTrialError
 from sherpa.trial import TrialStatus
 
-__all__ = ["Executor", "fetch_trial", "insert_observation"]
+__all__ = ["Executor", "database_now_sql", "fetch_trial", "insert_observation", "record_heartbeat"]
 
 _SELECT_TRIAL = (
     "SELECT id, parameters, status FROM sherpa_trials "
@@ -32,9 +32,26 @@ _INSERT_OBSERVATION = (
     "ON CONFLICT (trial_id, iteration) DO NOTHING"
 )
 
+_RECORD_HEARTBEAT = (
+    "UPDATE sherpa_trials SET heartbeat_at = {now}, host = :host, pid = :pid "
+    "WHERE study_id = :study_id AND number = :number AND status = 'INTERMEDIATE'"
+)
+
+_DATABASE_NOW = {
+    # SQLite has no server: its clock is the one of the host running the statement.
+    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
+    "postgresql": "CAST(EXTRACT(EPOCH FROM statement_timestamp()) AS DOUBLE PRECISION)",
+}
+
 
 class Executor(Protocol):
-    """Runs one SQL statement with named (``:name``) parameters, each in its own transaction."""
+    """Runs one SQL statement with named (``:name``) parameters, each in its own transaction.
+
+    ``dialect`` names the database (``"sqlite"``, ``"postgresql"``), for the few statements
+    that differ between them.
+    """
+
+    dialect: str
 
     def execute(self, sql: str, params: dict[str, Any]) -> int:
         """Run a write; return the number of rows it changed."""
@@ -93,3 +110,25 @@ def insert_observation(
     raise DuplicateObservationError(
         f"trial {number} already has an observation at iteration {iteration}"
     )
+
+
+def database_now_sql(dialect: str) -> str | None:
+    """The SQL expression for the database's clock in UTC seconds since the epoch, if known.
+
+    On PostgreSQL every host that writes a heartbeat, and the runner that reads them, then
+    uses the server's one clock; on SQLite it is the clock of the (single) host the file is on.
+    """
+    return _DATABASE_NOW.get(dialect)
+
+
+def record_heartbeat(executor: Executor, study_id: int, number: int, host: str, pid: int) -> bool:
+    """Stamp an open trial's heartbeat with the database's clock, and where the trial runs.
+
+    Returns:
+        Whether the trial is still open (False: it was finalized, or it does not exist).
+    """
+    now = database_now_sql(executor.dialect)
+    params: dict[str, Any] = {"study_id": study_id, "number": number, "host": host, "pid": pid}
+    if now is None:  # a database we have no clock expression for: this host's UTC clock
+        now, params["now"] = ":now", time.time()
+    return executor.execute(_RECORD_HEARTBEAT.format(now=now), params) == 1
