@@ -327,7 +327,11 @@ def test_optimize_queued_trial_is_never_failed_and_is_counted(
     )
     lines = capfd.readouterr().err.splitlines()
     assert not [line for line in lines if "WARNING" in line], lines
-    assert "[sherpa INFO] trial 2: job held-trial_2 is queued" in lines
+    queued = [line for line in lines if "is queued" in line]
+    assert len(queued) == 1, lines
+    assert re.fullmatch(
+        r"\[sherpa INFO\] trial 2: job held-trial_2 is queued \(waiting \d+ s\)", queued[0]
+    ), queued
     assert (
         "[sherpa INFO] trial 1 COMPLETED: objective 2 at iteration 2 "
         "[1/2 done, 0 running, 1 queued, best 2 (trial 1)]"

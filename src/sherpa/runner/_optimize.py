@@ -53,6 +53,9 @@ PROGRESS_INTERVAL_S = 60.0
 """While trials are open, a progress line comes at least this often (counts of running and
 queued jobs), unless a finished trial's line has just shown them."""
 
+QUEUED_NOTICE_S = 1.0
+"""A job still queued this long after the runner first saw it queued gets a line saying so."""
+
 
 class _Signals:
     """Turns SIGINT and SIGTERM into a flag that the loop reads between steps.
@@ -87,6 +90,7 @@ class _Running:
     is_resubmission: bool
     stopping: bool = False
     lost_reason: str | None = None
+    queued_since: float | None = None
 
 
 def _default_output_dir() -> Path:
@@ -245,8 +249,18 @@ class _Runner:
             if status.is_finished:
                 ended.append((entry, status))
             elif status is JobStatus.QUEUED and entry.trial.id not in self.queued_logged:
-                self.queued_logged.add(entry.trial.id)
-                _logger.log(self.level, "trial %d: job %s is queued", entry.trial.id, job_id)
+                # Batch jobs are queued briefly even on an idle cluster: say so only for a job
+                # that keeps waiting.
+                since = entry.queued_since = entry.queued_since or now
+                if now - since >= QUEUED_NOTICE_S:
+                    self.queued_logged.add(entry.trial.id)
+                    _logger.log(
+                        self.level,
+                        "trial %d: job %s is queued (waiting %.0f s)",
+                        entry.trial.id,
+                        job_id,
+                        now - since,
+                    )
         for number, reason in self.tracker.find_lost(now).items():
             self.running[number].lost_reason = reason
             ended.append((self.running[number], JobStatus.UNKNOWN))
