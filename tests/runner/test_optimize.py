@@ -1005,3 +1005,30 @@ def test_optimize_accepts_numpy_max_concurrent(
         max_concurrent=np.int64(2),
     )
     assert best["Objective"] == 0.5
+
+
+def test_optimize_runs_sharing_an_output_dir_keep_their_job_files_apart(
+    write_script: Callable[..., Path],
+    run_optimize: Callable[..., dict[str, Any]],
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "shared"
+    trial = write_script(
+        "import sherpa\n"
+        "client = sherpa.Client()\n"
+        "trial = client.get_trial()\n"
+        "print('run', trial.parameters['run'])\n"
+        "client.send_metrics(trial=trial, iteration=1, objective=trial.parameters['run'])\n"
+    )
+    for run in (1.0, 2.0):
+        run_optimize(
+            parameters=[sherpa.Continuous("run", [0, 10])],
+            algorithm=Iterate([{"run": run}]),
+            filename=trial,
+            output_dir=out,
+        )
+
+    jobs = out / "jobs"
+    assert sorted(p.name for p in jobs.iterdir()) == ["study2_trial_1.out", "trial_1.out"]
+    assert (jobs / "trial_1.out").read_text() == "run 1.0\n"
+    assert (jobs / "study2_trial_1.out").read_text() == "run 2.0\n"

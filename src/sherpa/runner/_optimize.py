@@ -213,6 +213,16 @@ class _Runner:
         assert self.study.study_id is not None  # set by Study when it has a store
         return self.study.study_id
 
+    def job_name(self, trial: Trial) -> str:
+        """``trial_<id>`` for the first study in the store; ``study<N>_trial_<id>`` after it.
+
+        Job files (``output_dir/jobs/<job_name>.*``) of two runs that share an output
+        directory, one after the other or at the same time, must never collide.
+        """
+        if self.study_id == 1:
+            return f"trial_{trial.id}"
+        return f"study{self.study_id}_trial_{trial.id}"
+
     # One pass
 
     def run(self) -> None:
@@ -383,7 +393,7 @@ class _Runner:
             _env.HEARTBEAT_INTERVAL: f"{self.tracker.beat_interval:g}",
         }
         try:
-            job_id = self.scheduler.submit_job(self.command, env, job_name=f"trial_{trial.id}")
+            job_id = self.scheduler.submit_job(self.command, env, job_name=self.job_name(trial))
         except JobSubmissionError as exc:
             _logger.warning("trial %d could not be submitted: %s", trial.id, exc)
             self.study.finalize(trial, TrialStatus.FAILED)
