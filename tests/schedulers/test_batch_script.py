@@ -7,6 +7,7 @@ the working directory, the exit record for each way a job can end, and signal ha
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -245,3 +246,125 @@ def test_read_exit_file_parses_records(tmp_path: Path, text: str, expected: int)
 
 def test_read_exit_file_without_a_record_is_none(tmp_path: Path) -> None:
     assert read_exit_file(tmp_path / "nothing.exit") is None
+
+
+# An environment file that fails
+
+
+@pytest.mark.parametrize(
+    ("profile", "code", "why"),
+    [
+        ("echo 'profile says hi'\nexit 0\n", 1, "exit 0 before the trial ran"),
+        ("exit 4\n", 4, "exit 4"),
+        ("set -e\nfalse\necho not reached\n", 1, "exit 1"),
+        ("set -u\necho $SHERPA_TEST_UNSET\necho not reached\n", 1, "exit 1"),
+        ("echo before\nif then fi\necho not reached\n", 2, "exit 2"),
+        ("return 3\n", 3, "exit 3"),
+        ("export X=1\nfalse\n", 1, "exit 1"),
+    ],
+    ids=["exit-0", "exit-4", "set-e", "set-u", "syntax-error", "return-3", "last-command-fails"],
+)
+def test_job_script_fails_at_once_with_a_record_when_the_environment_file_fails(
+    tmp_path: Path, profile: str, code: int, why: str
+) -> None:
+    environment = tmp_path / "my profile.sh"
+    environment.write_text(profile)
+    exit_file = tmp_path / "job.exit"
+    marker = tmp_path / "ran"
+    script = job_script(["touch", str(marker)], {}, tmp_path, exit_file, str(environment))
+
+    started = time.monotonic()
+    done = _run(_write(tmp_path, script))
+
+    assert time.monotonic() - started < 10
+    assert done.returncode == code
+    last = done.stderr.splitlines()[-1]
+    assert last.startswith("sherpa job on ")
+    assert last.endswith(f": the environment file {environment} failed ({why})")
+    assert "not reached" not in done.stdout
+    assert exit_file.read_text() == f"exit {code}\n"
+    assert not marker.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["job.exit", "job.sh", "my profile.sh"]
+
+
+def test_job_script_does_not_leak_the_profiles_set_e_into_the_trials_record(
+    tmp_path: Path,
+) -> None:
+    environment = tmp_path / "strict.sh"
+    environment.write_text("set -euo pipefail\nexport FROM_PROFILE=yes\n")
+    exit_file = tmp_path / "job.exit"
+    argv = [PY, "-c", "import os, sys; print(os.environ['FROM_PROFILE']); sys.exit(3)"]
+    done = _run(_write(tmp_path, job_script(argv, {}, tmp_path, exit_file, str(environment))))
+    assert (done.returncode, done.stdout, done.stderr) == (3, "yes\n", "")
+    assert exit_file.read_text() == "exit 3\n"
+
+
+def test_job_script_keeps_the_profiles_own_exit_trap(tmp_path: Path) -> None:
+    environment = tmp_path / "cleanup.sh"
+    environment.write_text("trap 'echo cleaned up' EXIT\n")
+    exit_file = tmp_path / "job.exit"
+    done = _run(_write(tmp_path, job_script(["true"], {}, tmp_path, exit_file, str(environment))))
+    assert (done.returncode, done.stdout, done.stderr) == (0, "cleaned up\n", "")
+    assert exit_file.read_text() == "exit 0\n"
+
+
+def test_job_script_records_a_signal_that_arrives_while_the_profile_runs(
+    tmp_path: Path,
+) -> None:
+    sourcing = tmp_path / "sourcing"
+    environment = tmp_path / "slow.sh"
+    environment.write_text(f"touch {shlex.quote(str(sourcing))}\nsleep 1\n")
+    exit_file = tmp_path / "job.exit"
+    marker = tmp_path / "ran"
+    script = job_script(["touch", str(marker)], {}, tmp_path, exit_file, str(environment))
+    process = subprocess.Popen(
+        ["bash", str(_write(tmp_path, script))], stderr=subprocess.PIPE, text=True
+    )
+    try:
+        _wait_for_file(sourcing)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=20) == 128 + signal.SIGTERM
+    finally:
+        process.kill()
+        process.wait()
+    assert process.stderr is not None
+    assert process.stderr.read() == ""
+    assert exit_file.read_text() == "signal TERM\n"
+    assert not marker.exists()
+
+
+def _wait_for_file(path: Path, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {path} after {timeout} s")
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_job_script_forwards_usr1_silently_when_the_whole_job_got_it(
+    tmp_path: Path, attempt: int
+) -> None:
+    # SGE's s_rt signals every process of the job: the trial (default action: end) is gone by
+    # the time the script's trap forwards the signal, and kill's complaint must not reach the
+    # log, where the runner would quote it as the failure's reason.
+    exit_file = tmp_path / "job.exit"
+    pid_file = tmp_path / "trial.pid"
+    code = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
+    script = job_script([PY, "-c", code], {}, tmp_path, exit_file, None)
+    process = subprocess.Popen(
+        ["bash", str(_write(tmp_path, script))],
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        _wait_for(pid_file)
+        os.killpg(process.pid, signal.SIGUSR1)
+        assert process.wait(timeout=20) == 128 + signal.SIGUSR1
+    finally:
+        process.kill()
+        process.wait()
+    assert process.stderr is not None
+    assert process.stderr.read() == ""
+    assert exit_file.read_text() == f"exit {128 + signal.SIGUSR1}\n"

@@ -438,20 +438,32 @@ def test_dask_resources_are_handed_out_one_per_running_job(client: Any, tmp_path
         scheduler.close()
 
 
-def test_dask_worker_resources_decide_where_a_job_may_run(client: Any, tmp_path: Path) -> None:
+def test_dask_worker_resources_decide_where_a_job_may_run(
+    client: Any, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     on_gpu = DaskScheduler(client, output_dir=tmp_path, worker_resources={"GPU": 1})
-    on_tpu = DaskScheduler(client, output_dir=tmp_path, worker_resources={"TPU": 1})
+    on_tpu = DaskScheduler(client, output_dir=tmp_path, worker_resources={"TPU": 1, "GPU": 2})
     try:
-        ran = on_gpu.submit_job([PY, "-c", "print('on a GPU worker')"], job_name="gpu")
-        assert _finish(on_gpu, ran) is JobStatus.FINISHED
-        assert (tmp_path / "jobs" / "gpu.out").read_text() == "on a GPU worker\n"
+        with caplog.at_level("WARNING", logger="sherpa"):
+            ran = on_gpu.submit_job([PY, "-c", "print('on a GPU worker')"], job_name="gpu")
+            assert _finish(on_gpu, ran) is JobStatus.FINISHED
+            assert (tmp_path / "jobs" / "gpu.out").read_text() == "on a GPU worker\n"
+            assert [r for r in caplog.records if r.name.startswith("sherpa")] == []
 
-        waiting = on_tpu.submit_job([PY, "-c", "pass"], job_name="tpu")
-        time.sleep(0.5)
-        assert on_tpu.get_status(waiting) is JobStatus.QUEUED  # no worker has a TPU
-        on_tpu.kill_job(waiting)
-        assert _finish(on_tpu, waiting) is JobStatus.KILLED
-        assert not (tmp_path / "jobs" / "tpu.out").exists()
+            waiting = [on_tpu.submit_job([PY, "-c", "pass"], job_name=f"tpu{n}") for n in range(2)]
+            time.sleep(0.5)
+            # no worker has a TPU, nor two GPUs: the jobs wait, and the first submission says so
+            assert on_tpu.get_statuses(waiting) == dict.fromkeys(waiting, JobStatus.QUEUED)
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("sherpa")] == [
+            f"DaskScheduler: no connected worker has the resource {name} that worker_resources "
+            "asks for (the connected workers' resources: GPU=1); its trials wait as QUEUED "
+            "until such a worker joins"
+            for name in ("GPU=2", "TPU=1")
+        ]
+        for job in waiting:
+            on_tpu.kill_job(job)
+            assert _finish(on_tpu, job) is JobStatus.KILLED
+        assert not (tmp_path / "jobs" / "tpu0.out").exists()
     finally:
         on_gpu.close()
         on_tpu.close()
@@ -544,15 +556,27 @@ def test_dask_scheduler_names_an_unreachable_address() -> None:
         ({"kill_grace_period": -1}, ValueError, r"kill_grace_period must be 0 or more; got -1"),
         ({"kill_grace_period": "5"}, TypeError, r"kill_grace_period must be a number; got '5'"),
         ({"connect_timeout": 0}, ValueError, r"connect_timeout must be a positive number; got 0"),
+        ({"connect_timeout": "x"}, TypeError,
+         r"connect_timeout must be a number of seconds; got 'x'"),
+        ({"output_dir": 5}, TypeError, r"output_dir must be a path or None; got 5"),
     ],
     ids=["resources-mapping", "resources-string", "resources-empty", "worker-resources-list",
-         "worker-resources-zero", "grace-negative", "grace-string", "connect-timeout-zero"],
+         "worker-resources-zero", "grace-negative", "grace-string", "connect-timeout-zero",
+         "connect-timeout-string", "output-dir-int"],
 )  # fmt: skip
 def test_dask_scheduler_rejects_bad_options(
     client: Any, kwargs: dict[str, Any], error: type[Exception], match: str
 ) -> None:
     with pytest.raises(error, match=match):
         DaskScheduler(client, **kwargs)
+
+
+def test_dask_scheduler_output_dir_none_is_the_runners_default(client: Any) -> None:
+    scheduler = DaskScheduler(client, output_dir=None)
+    try:
+        assert scheduler.output_dir == ""
+    finally:
+        scheduler.close()
 
 
 def test_dask_scheduler_rejects_unknown_job_ids(scheduler: DaskScheduler) -> None:

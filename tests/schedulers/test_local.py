@@ -313,6 +313,12 @@ def test_local_rejects_bad_arguments(
         LocalScheduler(**kwargs)  # type: ignore[arg-type]
 
 
+def test_local_output_dir_none_is_the_runners_default() -> None:
+    assert LocalScheduler(output_dir=None).output_dir == ""
+    with pytest.raises(TypeError, match=r"output_dir must be a path or None; got 5"):
+        LocalScheduler(output_dir=5)  # type: ignore[arg-type]
+
+
 def test_local_repr_names_its_settings() -> None:
     assert repr(LocalScheduler(submit_options="nice", output_dir="o", resources=[0])) == (
         "LocalScheduler(submit_options='nice', output_dir='o', resources=[0])"

@@ -25,7 +25,12 @@ if str(_ROOT) not in sys.path:  # tests._infra is imported from the repository r
 
 import sherpa  # noqa: E402
 from sherpa.algorithms import Iterate  # noqa: E402
-from sherpa.schedulers import JobStatus, JobSubmissionError, SGEScheduler  # noqa: E402
+from sherpa.schedulers import (  # noqa: E402
+    JobStatus,
+    JobSubmissionError,
+    SchedulerUnusableError,
+    SGEScheduler,
+)
 from sherpa.schedulers._sge import parse_qacct, parse_qstat_xml, status_of_state  # noqa: E402
 from sherpa.storage import SQLStorage, sqlite_url  # noqa: E402
 from tests._infra import sge as sge_infra  # noqa: E402
@@ -244,17 +249,44 @@ def test_sge_submit_job_quotes_arguments_variables_and_paths(
     assert scheduler.exit_code(job) == 0
 
 
-def test_sge_submit_job_refuses_a_dollar_in_the_log_path(
-    sge: sge_infra.SGECell, tmp_path: Path
-) -> None:
-    scheduler = SGEScheduler(output_dir=tmp_path / "$HOME")
-    log = tmp_path / "$HOME/jobs/dollar.out"
-    with pytest.raises(JobSubmissionError) as raised:
-        scheduler.submit_job(["true"], job_name="dollar")
+def test_sge_scheduler_refuses_a_dollar_in_output_dir_at_once(tmp_path: Path) -> None:
+    output_dir = tmp_path / "$HOME"
+    with pytest.raises(ValueError) as raised:
+        SGEScheduler(output_dir=output_dir)
     assert str(raised.value) == (
-        f"SGE: the job log {str(log)!r} has a '$' in its path, which qsub -o would expand "
-        "(as in $HOME) with no way to escape it; use an output_dir without '$'"
+        f"SGEScheduler: output_dir {str(output_dir)!r} puts the job logs in "
+        f"{str(output_dir / 'jobs')!r}, whose '$' qsub -o would expand (as in $HOME) with no "
+        "way to escape it; use an output_dir without '$'"
     )
+
+
+def test_sge_optimize_stops_at_the_first_submission_into_a_dollar_output_dir(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # The runner fills in output_dir: the first submission stops the run, not each trial.
+    out = tmp_path / "run $1"
+    trial = tmp_path / "trial.py"
+    trial.write_text("print('never')\n")
+    with pytest.raises(SchedulerUnusableError) as raised:
+        sherpa.optimize(
+            parameters=[sherpa.Continuous("x", [0, 1])],
+            algorithm=Iterate([{"x": 0.1}, {"x": 0.2}, {"x": 0.3}]),
+            lower_is_better=True,
+            filename=trial,
+            output_dir=out,
+            scheduler=SGEScheduler(),
+            max_concurrent=3,
+            verbose=0,
+            disable_dashboard=True,
+        )
+    assert str(raised.value) == (
+        f"SGEScheduler: output_dir {str(out)!r} puts the job logs in {str(out / 'jobs')!r}, "
+        "whose '$' qsub -o would expand (as in $HOME) with no way to escape it; use an "
+        "output_dir without '$'"
+    )
+    assert not (out / "jobs").exists()
+    assert _trial_statuses(out) == ["FAILED"]  # it never ran
+    assert "could not be submitted" not in capfd.readouterr().err
 
 
 def test_sge_submit_job_runs_in_the_runner_directory_as_an_sge_job(
@@ -287,6 +319,38 @@ def test_sge_environment_file_is_sourced_before_the_trial(
         f"sherpa job on {sge.hostname}: cannot read the environment file {missing}\n"
     )
     assert scheduler.exit_code(job) == 1
+
+
+def test_sge_environment_file_that_exits_fails_the_job_at_once(
+    sge: sge_infra.SGECell, tmp_path: Path
+) -> None:
+    profile = tmp_path / "exiting profile.sh"
+    profile.write_text("echo loading\nexit 0\n")
+    scheduler = SGEScheduler(environment=profile, output_dir=tmp_path)
+    job = scheduler.submit_job([PY, "-c", "print('never')"], job_name="exiting")
+    # within the grace period (30 s): the job's own record decides, not SGE's forgetting it
+    assert _finish(scheduler, [job], timeout=20) == {job: JobStatus.FAILED}
+    assert (tmp_path / "jobs/exiting.out").read_text() == (
+        f"loading\nsherpa job on {sge.hostname}: the environment file {profile} failed "
+        "(exit 0 before the trial ran)\n"
+    )
+    assert scheduler.exit_code(job) == 1
+
+
+def test_sge_soft_time_limit_ends_the_trial_without_noise_in_its_log(
+    sge: sge_infra.SGECell, tmp_path: Path
+) -> None:
+    # At s_rt SGE sends SIGUSR1 to every process of the job; the trial (default action) ends
+    # at once, so the script's forwarding of the signal finds no process to signal.
+    scheduler = SGEScheduler(submit_options="-l s_rt=0:0:1", output_dir=tmp_path)
+    jobs = [
+        scheduler.submit_job([PY, "-c", "import time; time.sleep(60)"], job_name=f"soft_{n}")
+        for n in range(2)
+    ]
+    assert _finish(scheduler, jobs) == dict.fromkeys(jobs, JobStatus.FAILED)
+    for n, job in enumerate(jobs):
+        assert (tmp_path / f"jobs/soft_{n}.out").read_text() == ""
+        assert scheduler.exit_code(job) == 128 + 10  # SIGUSR1
 
 
 def test_sge_get_statuses_asks_qstat_once_for_all_jobs(

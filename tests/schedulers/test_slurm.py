@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -159,8 +160,8 @@ def test_slurm_scheduler_rejects_unsplittable_submit_options() -> None:
     [
         ({"submit_options": ["-p", "x"]}, TypeError, r"submit_options must be a string"),
         ({"environment": 3}, TypeError, r"environment must be the path of a profile file"),
-        ({"environment": ""}, TypeError, r"environment must be the path of a profile file"),
-        ({"output_dir": 3}, TypeError, r"output_dir must be a path; got 3"),
+        ({"environment": ""}, ValueError, r"environment must be .*; got an empty path ''"),
+        ({"output_dir": 3}, TypeError, r"output_dir must be a path or None; got 3"),
         ({"resources": []}, ValueError, r"resources must name at least one resource"),
         ({"resources": "01"}, TypeError, r"resources must be a list of resources"),
     ],
@@ -170,6 +171,30 @@ def test_slurm_scheduler_rejects_bad_arguments(
 ) -> None:
     with pytest.raises(error, match=match):
         SLURMScheduler(**kwargs)
+
+
+def test_slurm_scheduler_output_dir_none_is_the_runners_default() -> None:
+    assert SLURMScheduler(output_dir=None).output_dir == ""
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "error", "match"),
+    [
+        ("status_interval", -1, ValueError, r"status_interval must be 0 or more seconds; got -1"),
+        ("status_interval", "2", TypeError, r"status_interval must be a number .*; got '2'"),
+        ("missing_grace_period", float("nan"), ValueError, r"missing_grace_period must be 0 or"),
+        ("tool_timeout", 0, ValueError, r"tool_timeout must be more than 0 seconds; got 0"),
+    ],
+)
+def test_slurm_scheduler_rejects_bad_timing_attributes(
+    name: str, value: object, error: type[Exception], match: str
+) -> None:
+    scheduler = SLURMScheduler()
+    with pytest.raises(error, match=match):
+        setattr(scheduler, name, value)
+    assert getattr(scheduler, name) == getattr(SLURMScheduler, name)
+    scheduler.status_interval = 2
+    assert (scheduler.status_interval, SLURMScheduler().status_interval) == (2.0, 0.5)
 
 
 def test_slurm_scheduler_warns_about_an_environment_file_missing_here(
@@ -708,6 +733,45 @@ def test_optimize_on_slurm_missing_environment_file_fails_trials_with_the_reason
 
     assert _trial_statuses(sherpa.storage.sqlite_url(out / "sherpa.db")) == [(1, "FAILED")]
     assert f"cannot read the environment file {missing}; its log: " in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("profile", "code", "why"),
+    [
+        ("source /dev/null\nexit 0\n", 1, "exit 0 before the trial ran"),
+        ("set -e\nfalse\n", 1, "exit 1"),
+        ("if then fi\n", 2, "exit 2"),
+    ],
+    ids=["exit-0", "set-e", "syntax-error"],
+)
+def test_optimize_on_slurm_failing_environment_file_fails_the_trial_at_once(
+    slurm_env: SlurmCluster,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    profile: str,
+    code: int,
+    why: str,
+) -> None:
+    environment = tmp_path / "broken profile.sh"
+    environment.write_text(profile)
+    out = tmp_path / "out"
+    started = time.monotonic()
+    with caplog.at_level(logging.WARNING, logger="sherpa"):
+        _optimize(
+            SLURMScheduler("", environment),
+            algorithm=sherpa.algorithms.RandomSearch(max_num_trials=1),
+            filename=_script(tmp_path, REFERENCE_TRIAL),
+            output_dir=out,
+        )
+
+    assert time.monotonic() - started < 20  # no wait for a record that never comes
+    assert _trial_statuses(sherpa.storage.sqlite_url(out / "sherpa.db")) == [(1, "FAILED")]
+    log = out / "jobs" / "trial_1.out"
+    assert [r.getMessage() for r in caplog.records if "SQLite" not in r.getMessage()] == [
+        f"trial 1 failed (exit code {code}): sherpa job on {socket.gethostname()}: the "
+        f"environment file {environment} failed ({why}); its log: {log}"
+    ]
+    assert (out / "jobs" / "trial_1.exit").read_text() == f"exit {code}\n"
 
 
 class RecordingSLURMScheduler(SLURMScheduler):

@@ -23,7 +23,7 @@ from sherpa._convert import check_protocol, to_builtin
 from sherpa.exceptions import AlgorithmError
 from sherpa.logging import get_logger
 from sherpa.runner._tracking import HEARTBEAT_TIMEOUT_S, JobTracker, check_heartbeat_timeout
-from sherpa.schedulers import JobStatus, JobSubmissionError, Scheduler
+from sherpa.schedulers import JobStatus, JobSubmissionError, Scheduler, SchedulerUnusableError
 from sherpa.storage import DEFAULT_DB_FILENAME, SQLStorage, sqlite_url
 from sherpa.storage._server import PRIVATE_POSTGRES, PrivatePostgres
 from sherpa.storage._sql import ObservationCursor
@@ -399,6 +399,12 @@ class _Runner:
             self.study.finalize(trial, TrialStatus.FAILED)
             self.results_dirty = True
             return
+        except SchedulerUnusableError:
+            # The scheduler cannot run any trial (a missing tool, an unusable output_dir):
+            # this one never ran, and the run stops with the error.
+            self.study.finalize(trial, TrialStatus.FAILED)
+            self.results_dirty = True
+            raise
         self.storage.set_job_id(self.study_id, trial.id, job_id)
         self.running[trial.id] = _Running(trial, job_id, is_resubmission)
         self.tracker.add(trial.id, job_id, time.monotonic())

@@ -8,7 +8,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from sherpa.schedulers._base import JobStatus, JobSubmissionError, Scheduler
+from sherpa.schedulers._base import (
+    JobStatus,
+    JobSubmissionError,
+    Scheduler,
+    SchedulerUnusableError,
+)
 from sherpa.schedulers._batch import BatchScheduler, BatchToolNotFoundError
 from sherpa.schedulers._local import LocalScheduler
 from sherpa.schedulers._sge import SGEScheduler
@@ -27,6 +32,7 @@ __all__ = [
     "SGEScheduler",
     "SLURMScheduler",
     "Scheduler",
+    "SchedulerUnusableError",
 ]
 
 _LAZY_ATTRIBUTES = {"DaskScheduler": "sherpa.schedulers._dask"}

@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import abc
+import collections
 import enum
+import os
+import shlex
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sherpa.exceptions import SherpaError
 
-__all__ = ["JobStatus", "JobSubmissionError", "Scheduler"]
+__all__ = [
+    "JobStatus",
+    "JobSubmissionError",
+    "ResourcePool",
+    "Scheduler",
+    "SchedulerUnusableError",
+    "check_output_dir",
+    "check_resources",
+    "command_argv",
+]
 
 
 class JobStatus(str, enum.Enum):
@@ -39,6 +52,101 @@ class JobStatus(str, enum.Enum):
 
 class JobSubmissionError(SherpaError):
     """The scheduler could not start a job; the message says why."""
+
+
+class SchedulerUnusableError(SherpaError, RuntimeError):
+    """The scheduler cannot start any job as it is set up (a tool missing, an unusable path).
+
+    Unlike :class:`JobSubmissionError`, which fails one trial, this stops the run: every other
+    trial would fail the same way.
+    """
+
+
+def check_output_dir(output_dir: object) -> str:
+    """A scheduler's ``output_dir`` argument as a string; None and ``""`` mean the default.
+
+    Raises:
+        TypeError: ``output_dir`` is neither a path nor None.
+    """
+    if output_dir is None:
+        return ""
+    if not isinstance(output_dir, (str, os.PathLike)):
+        raise TypeError(f"output_dir must be a path or None; got {output_dir!r}")
+    path = os.fspath(output_dir)
+    if not isinstance(path, str):
+        raise TypeError(f"output_dir must be a text path or None; got {output_dir!r}")
+    return path
+
+
+def check_resources(resources: object, *, mapping_hint: str = "") -> list[Any] | None:
+    """A scheduler's ``resources`` argument as a list; None means no resources.
+
+    Args:
+        resources: The argument.
+        mapping_hint: Where a mapping (resource amounts) belongs instead, for the message.
+
+    Raises:
+        TypeError: ``resources`` is not a list of values (a string, a mapping, a number).
+        ValueError: ``resources`` is empty.
+    """
+    if resources is None:
+        return None
+    if isinstance(resources, (str, bytes, Mapping)) or not isinstance(resources, Iterable):
+        hint = f" ({mapping_hint})" if mapping_hint and isinstance(resources, Mapping) else ""
+        raise TypeError(
+            "resources must be a list of resources for SHERPA_RESOURCE (e.g. GPU ids [0, 1]) "
+            f"or None; got {resources!r}{hint}"
+        )
+    values = list(resources)
+    if not values:
+        raise ValueError("resources must name at least one resource, or be None")
+    return values
+
+
+class ResourcePool:
+    """The ``resources`` of a scheduler: one value per running job, returned when it ends.
+
+    Args:
+        resources: The values, or None for no resources (then every job gets None and there
+            is always room).
+    """
+
+    def __init__(self, resources: object, *, mapping_hint: str = "") -> None:
+        self.values = check_resources(resources, mapping_hint=mapping_hint)
+        self._free: collections.deque[Any] = collections.deque(self.values or ())
+
+    def has_free(self) -> bool:
+        """Whether a job started now gets a value (always, without resources)."""
+        return self.values is None or bool(self._free)
+
+    def take(self, scheduler: str) -> Any:
+        """Hand out a free value (None without resources).
+
+        Raises:
+            JobSubmissionError: every value is in use.
+        """
+        if self.values is None:
+            return None
+        if not self._free:
+            raise JobSubmissionError(f"{scheduler}: no free resource; wait for a trial to end")
+        return self._free.popleft()
+
+    def give_back(self, resource: Any) -> None:
+        """Return a value handed out by :meth:`take` (None is ignored)."""
+        if resource is not None:
+            self._free.append(resource)
+
+
+def command_argv(scheduler: str, command: str | Sequence[str]) -> list[str]:
+    """A job's command as an argument list (a string is split like a shell would).
+
+    Raises:
+        JobSubmissionError: the command is empty.
+    """
+    argv = shlex.split(command) if isinstance(command, str) else [str(part) for part in command]
+    if not argv:
+        raise JobSubmissionError(f"{scheduler}: empty command")
+    return argv
 
 
 class Scheduler(abc.ABC):

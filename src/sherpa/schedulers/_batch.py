@@ -12,7 +12,6 @@ of many jobs at once, and cancel.
 from __future__ import annotations
 
 import abc
-import collections
 import dataclasses
 import os
 import re
@@ -25,9 +24,16 @@ from pathlib import Path
 from typing import Any
 
 from sherpa import _env
-from sherpa.exceptions import SherpaError
 from sherpa.logging import get_logger
-from sherpa.schedulers._base import JobStatus, JobSubmissionError, Scheduler
+from sherpa.schedulers._base import (
+    JobStatus,
+    JobSubmissionError,
+    ResourcePool,
+    Scheduler,
+    SchedulerUnusableError,
+    check_output_dir,
+    command_argv,
+)
 
 __all__ = ["BatchScheduler", "BatchToolNotFoundError", "job_script", "read_exit_file"]
 
@@ -39,8 +45,34 @@ _FORWARDED_SIGNALS = ("USR1", "USR2")
 _STOPPING_SIGNALS = ("TERM", "INT", "HUP")
 
 
-class BatchToolNotFoundError(SherpaError, RuntimeError):
+class BatchToolNotFoundError(SchedulerUnusableError):
     """A batch system's command-line tool (e.g. ``sbatch``) is not installed on this host."""
+
+
+class _Seconds:
+    """A class attribute of seconds, checked when set on an instance (``>= 0`` or ``> 0``)."""
+
+    def __init__(self, default: float, *, positive: bool = False) -> None:
+        self.default = default
+        self.positive = positive
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: object, owner: type | None = None) -> float:
+        if instance is None:
+            return self.default
+        value: float = vars(instance).get(self.name, self.default)
+        return value
+
+    def __set__(self, instance: object, value: float) -> None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{self.name} must be a number of seconds; got {value!r}")
+        if not (value > 0 if self.positive else value >= 0):
+            rule = "more than 0" if self.positive else "0 or more"
+            raise ValueError(f"{self.name} must be {rule} seconds; got {value!r}")
+        vars(instance)[self.name] = float(value)
 
 
 @dataclasses.dataclass
@@ -108,10 +140,13 @@ class BatchScheduler(Scheduler):
         environment: A profile file (bash) that each job sources before the trial runs, e.g.
             one that activates a virtual environment or loads modules. It is read on the
             compute host: one that does not exist on this host only gets a warning here, and a
-            job that cannot read it fails at once with a line in its log saying so.
+            job that cannot read it fails at once with a line in its log saying so. A profile
+            that fails (``exit``, its own ``set -e``, a syntax error, a non-zero status) fails
+            the job at once, before the trial runs, with ``sherpa job on <host>: the
+            environment file <path> failed (exit N)`` in the log.
         output_dir: Where job scripts, logs and exit records go (``output_dir/jobs/``); the
-            runner's output directory when empty. It must be on a filesystem that the compute
-            hosts share with this one.
+            runner's output directory when empty or None. It must be on a filesystem that
+            the compute hosts share with this one.
         resources: Values handed out one per running trial as ``SHERPA_RESOURCE`` and
             returned when the trial ends; with resources, a trial waits until one is free. The
             values must mean the same on every host (e.g. license tokens or port numbers); a GPU
@@ -131,16 +166,16 @@ class BatchScheduler(Scheduler):
     spans_hosts = True
     batch_system: str = "the batch system"
     install_hint: str = "the batch system's command-line tools"
-    status_interval: float = 0.5
-    missing_grace_period: float = 30.0
-    tool_timeout: float = 60.0
+    status_interval = _Seconds(0.5)
+    missing_grace_period = _Seconds(30.0)
+    tool_timeout = _Seconds(60.0, positive=True)
     none_known_markers: tuple[str, ...] = ()
 
     def __init__(
         self,
         submit_options: str = "",
         environment: str | os.PathLike[str] | None = None,
-        output_dir: str | os.PathLike[str] = "",
+        output_dir: str | os.PathLike[str] | None = "",
         *,
         resources: Iterable[Any] | None = None,
     ) -> None:
@@ -154,11 +189,11 @@ class BatchScheduler(Scheduler):
             ) from exc
         self.submit_options = submit_options
         self.environment = _check_environment(environment)
-        if not isinstance(output_dir, (str, os.PathLike)):
-            raise TypeError(f"output_dir must be a path; got {output_dir!r}")
-        self.output_dir = os.fspath(output_dir)
-        self.resources = _check_resources(resources)
-        self._free: collections.deque[Any] = collections.deque(self.resources or ())
+        self.output_dir = check_output_dir(output_dir)
+        if self.output_dir:
+            self._check_jobs_dir(Path(self.output_dir).absolute() / "jobs", ValueError)
+        self._pool = ResourcePool(resources)
+        self.resources = self._pool.values
         self._jobs: dict[str, _BatchJob] = {}
         self._names: set[str] = set()
         self._next_query_at = 0.0
@@ -189,7 +224,7 @@ class BatchScheduler(Scheduler):
     # Submitting
 
     def has_capacity(self) -> bool:
-        return self.resources is None or bool(self._free)
+        return self._pool.has_free()
 
     def submit_job(
         self,
@@ -197,25 +232,16 @@ class BatchScheduler(Scheduler):
         env: Mapping[str, str] | None = None,
         job_name: str = "",
     ) -> str:
-        if isinstance(command, str):
-            command = shlex.split(command)
-        argv = [str(part) for part in command]
-        if not argv:
-            raise JobSubmissionError(f"{type(self).__name__}: empty command")
-        if not self.has_capacity():
-            raise JobSubmissionError(
-                f"{type(self).__name__}: no free resource; wait for a trial to end"
-            )
+        argv = command_argv(type(self).__name__, command)
         variables = dict(env or {})
         for name in variables:
             if not _VARIABLE_NAME.fullmatch(name):
                 raise ValueError(f"env names a variable a shell cannot set: {name!r}")
-        resource = self._free.popleft() if self.resources is not None else None
+        resource = self._pool.take(type(self).__name__)
         try:
             return self._submit(argv, variables, job_name, resource)
         except BaseException:
-            if resource is not None:
-                self._free.appendleft(resource)
+            self._pool.give_back(resource)
             raise
 
     def _submit(
@@ -223,6 +249,7 @@ class BatchScheduler(Scheduler):
     ) -> str:
         name = self._unique_name(job_name)
         jobs_dir = Path(self.output_dir or ".").resolve() / "jobs"
+        self._check_jobs_dir(jobs_dir, SchedulerUnusableError)
         jobs_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         script, log, exit_file = (jobs_dir / f"{name}{ext}" for ext in (".sh", ".out", ".exit"))
         for stale in (log, exit_file):  # from an earlier run in the same output_dir
@@ -251,6 +278,14 @@ class BatchScheduler(Scheduler):
         self._names.add(name)
         self._jobs[job_id] = _BatchJob(name, log, exit_file, resource)
         return job_id
+
+    def _check_jobs_dir(self, jobs_dir: Path, error: type[Exception]) -> None:
+        """Raise ``error`` if the batch system cannot put job logs in ``jobs_dir``.
+
+        Called at construction (with ValueError) when ``output_dir`` is given, and before each
+        submission (with :class:`SchedulerUnusableError`, which stops the run) for the
+        directory the runner filled in.
+        """
 
     def _job_header(self, name: str) -> str:
         return f"# {name}: written by sherpa's {type(self).__name__}"
@@ -323,9 +358,8 @@ class BatchScheduler(Scheduler):
 
     def _decide(self, job_id: str, job: _BatchJob, status: JobStatus, code: int | None) -> None:
         job.status, job.exit_code = status, code
-        if job.resource is not None:
-            self._free.append(job.resource)
-            job.resource = None
+        self._pool.give_back(job.resource)
+        job.resource = None
         _logger.debug("job %s (%s): %s, exit code %s", job_id, job.name, status.value, code)
 
     def _query(self, job_ids: list[str]) -> None:
@@ -467,14 +501,17 @@ def job_script(
     command runs in the background so that the script can forward signals to it (SIGUSR1 and
     SIGUSR2 pass through unchanged, e.g. for a batch system's pre-timeout warning), with
     SIGINT and SIGQUIT restored to their defaults, which bash would otherwise ignore in a
-    background command.
+    background command. An ``environment`` file that fails ends the job at once with its
+    record written (see :func:`_sourcing`).
     """
     quote = shlex.quote
     lines = [
         "#!/bin/bash",
         *([header] if header else []),
         f"sherpa_exit_file={quote(str(exit_file))}",
+        "sherpa_recorded=",
         "sherpa_record() {",
+        "    sherpa_recorded=1",
         '    printf \'%s\\n\' "$1" > "$sherpa_exit_file.tmp.$$" &&'
         ' mv -f "$sherpa_exit_file.tmp.$$" "$sherpa_exit_file"',
         "}",
@@ -483,35 +520,15 @@ def job_script(
         '    sherpa_record "exit 1"',
         "    exit 1",
         "}",
+        *_signal_traps(),
     ]
     if environment is not None:
-        lines += [
-            f"[ -r {quote(environment)} ] ||"
-            f" sherpa_fail {quote(f'cannot read the environment file {environment}')}",
-            f"source {quote(environment)}",
-            "set +e +u",  # the profile may have set them; the rest of the script needs neither
-        ]
+        lines += _sourcing(environment)
     lines += [f"unset {_env.RESOURCE}"]
     lines += [f"export {name}={quote(value)}" for name, value in variables.items()]
     lines += [
         f"builtin cd {quote(str(directory))} ||"
         f" sherpa_fail {quote(f'cannot change to the directory {directory}')}",
-        "sherpa_child=",
-        "sherpa_stop() {",
-        f"    trap '' {' '.join(_STOPPING_SIGNALS)}",
-        '    [ -n "$sherpa_child" ] && kill -TERM "$sherpa_child" 2>/dev/null',
-        '    [ -n "$sherpa_child" ] && wait "$sherpa_child"',
-        '    sherpa_record "signal $1"',
-        '    exit "$2"',
-        "}",
-        *(
-            f"trap 'sherpa_stop {name} {128 + signal.Signals[f'SIG{name}']}' {name}"
-            for name in _STOPPING_SIGNALS
-        ),
-        *(
-            f'trap \'[ -n "$sherpa_child" ] && kill -{name} "$sherpa_child"\' {name}'
-            for name in _FORWARDED_SIGNALS
-        ),
         f"( trap - INT QUIT; exec {' '.join(quote(part) for part in argv)} ) &",
         "sherpa_child=$!",
         "while :; do",
@@ -525,12 +542,82 @@ def job_script(
     return "\n".join(lines) + "\n"
 
 
+def _signal_traps() -> list[str]:
+    """Traps that record a stopping signal and forward the pass-through ones to the trial.
+
+    They are armed before the environment file is sourced, so that a job cancelled while its
+    profile runs still leaves a record. A forwarded signal's ``kill`` is silenced: a batch
+    system that signals the whole job (SGE's ``s_rt``) may have ended the trial already, and
+    "No such process" in the log would pass for the trial's failure.
+    """
+    return [
+        "sherpa_child=",
+        "sherpa_stop() {",
+        f"    trap '' {' '.join(_STOPPING_SIGNALS)}",
+        '    [ -n "$sherpa_child" ] && kill -TERM "$sherpa_child" 2>/dev/null',
+        '    [ -n "$sherpa_child" ] && wait "$sherpa_child"',
+        '    sherpa_record "signal $1"',
+        '    exit "$2"',
+        "}",
+        *(
+            f"trap 'sherpa_stop {name} {128 + signal.Signals[f'SIG{name}']}' {name}"
+            for name in _STOPPING_SIGNALS
+        ),
+        *(
+            f'trap \'[ -n "$sherpa_child" ] && kill -{name} "$sherpa_child" 2>/dev/null\' {name}'
+            for name in _FORWARDED_SIGNALS
+        ),
+    ]
+
+
+def _sourcing(environment: str) -> list[str]:
+    """The lines that source the environment file and fail the job at once if it fails.
+
+    The profile can end the script itself (``exit``, a failing command under its own
+    ``set -e``, an unset variable under ``set -u``): an EXIT trap, armed while it is sourced,
+    then writes the record and a log line naming the file, unless a record was written
+    already (a stopping signal). A profile that returns a non-zero status (its last
+    command's, ``return N``, or 2 for a syntax error) fails the job the same way, through that
+    trap. ``exit 0`` in a profile fails the job too (with exit code 1): the trial never ran.
+    The trap is left in place afterwards rather than reset, so that an EXIT trap the profile
+    set for itself keeps working; after the profile, every way out writes a record first.
+    """
+    quote = shlex.quote
+    return [
+        f"sherpa_environment={quote(environment)}",
+        '[ -r "$sherpa_environment" ] ||'
+        f" sherpa_fail {quote(f'cannot read the environment file {environment}')}",
+        "sherpa_environment_ended() {",
+        "    set +e +u",
+        '    [ -z "$sherpa_recorded" ] || return',
+        '    sherpa_status=$1 sherpa_why="exit $1"',
+        '    [ "$1" -ne 0 ] || sherpa_status=1 sherpa_why="exit 0 before the trial ran"',
+        "    printf 'sherpa job on %s: the environment file %s failed (%s)\\n' \\",
+        '        "$(hostname)" "$sherpa_environment" "$sherpa_why" >&2',
+        '    sherpa_record "exit $sherpa_status"',
+        '    exit "$sherpa_status"',
+        "}",
+        "trap 'sherpa_environment_ended $?' EXIT",
+        'source "$sherpa_environment"',
+        "sherpa_status=$?",  # not reached when the profile's own set -e ended the script
+        "set +e +u",  # the profile may have set them; the rest of the script needs neither
+        '[ "$sherpa_status" -eq 0 ] || exit "$sherpa_status"',
+    ]
+
+
 def _check_environment(environment: object) -> str | None:
     if environment is None:
         return None
-    if not isinstance(environment, (str, os.PathLike)) or not os.fspath(environment):
+    if not isinstance(environment, (str, os.PathLike)) or not isinstance(
+        os.fspath(environment), str
+    ):
         raise TypeError(
             f"environment must be the path of a profile file or None; got {environment!r}"
+        )
+    if not os.fspath(environment):
+        raise ValueError(
+            f"environment must be the path of a profile file or None; got an empty path "
+            f"{environment!r}"
         )
     path = os.path.abspath(os.path.expanduser(os.fspath(environment)))
     if not os.path.isfile(path):
@@ -540,17 +627,6 @@ def _check_environment(environment: object) -> str | None:
             path,
         )
     return path
-
-
-def _check_resources(resources: object) -> list[Any] | None:
-    if resources is None:
-        return None
-    if isinstance(resources, (str, bytes)) or not isinstance(resources, Iterable):
-        raise TypeError(f"resources must be a list of resources or None; got {resources!r}")
-    values = list(resources)
-    if not values:
-        raise ValueError("resources must name at least one resource, or be None")
-    return values
 
 
 def _write_private(path: Path, text: str) -> None:

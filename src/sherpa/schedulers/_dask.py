@@ -23,14 +23,12 @@ import contextlib
 import dataclasses
 import numbers
 import os
-import shlex
 import signal
 import socket
 import subprocess
 import threading
 import time
 import uuid
-from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -44,7 +42,14 @@ except ImportError as exc:  # pragma: no cover (the test environment has the ext
 
 from sherpa import _env
 from sherpa.logging import get_logger
-from sherpa.schedulers._base import JobStatus, JobSubmissionError, Scheduler
+from sherpa.schedulers._base import (
+    JobStatus,
+    JobSubmissionError,
+    ResourcePool,
+    Scheduler,
+    check_output_dir,
+    command_argv,
+)
 
 __all__ = ["DaskScheduler"]
 
@@ -229,27 +234,6 @@ class _Job:
     """The final status, once the runner has seen the job end."""
 
 
-def _check_resources(resources: Iterable[Any] | None) -> list[Any] | None:
-    if isinstance(resources, (str, bytes, Mapping)) or not (
-        resources is None or isinstance(resources, Iterable)
-    ):
-        hint = (
-            " (Dask worker resources go in worker_resources)"
-            if isinstance(resources, Mapping)
-            else ""
-        )
-        raise TypeError(
-            f"resources must be a list of values for SHERPA_RESOURCE (e.g. GPU ids [0, 1]) "
-            f"or None; got {resources!r}{hint}"
-        )
-    if resources is None:
-        return None
-    values = list(resources)
-    if not values:
-        raise ValueError("resources must name at least one resource, or be None")
-    return values
-
-
 def _check_worker_resources(worker_resources: Mapping[str, float] | None) -> dict[str, float]:
     if worker_resources is None:
         return {}
@@ -268,6 +252,30 @@ def _check_worker_resources(worker_resources: Mapping[str, float] | None) -> dic
             )
         checked[name] = float(amount)
     return checked
+
+
+def _check_connect_timeout(connect_timeout: float) -> float:
+    if isinstance(connect_timeout, bool) or not isinstance(connect_timeout, (int, float)):
+        raise TypeError(f"connect_timeout must be a number of seconds; got {connect_timeout!r}")
+    if not connect_timeout > 0:
+        raise ValueError(f"connect_timeout must be a positive number; got {connect_timeout!r}")
+    return float(connect_timeout)
+
+
+def _declared_resources(client: distributed.Client) -> dict[str, dict[str, float]]:
+    """The resources each connected worker declares, keyed by the worker's address."""
+    try:
+        info = client.scheduler_info(n_workers=-1)  # every worker, not a sample of them
+    except TypeError:
+        info = client.scheduler_info()
+    return {
+        address: dict(worker.get("resources") or {})
+        for address, worker in info.get("workers", {}).items()
+    }
+
+
+def _format_resources(resources: Mapping[str, float]) -> str:
+    return ", ".join(f"{name}={amount:g}" for name, amount in sorted(resources.items())) or "none"
 
 
 def _check_grace(kill_grace_period: float) -> float:
@@ -309,7 +317,7 @@ class DaskScheduler(Scheduler):
         address: The address of a Dask scheduler, e.g. ``"tcp://10.0.0.5:8786"``; the
             scheduler connects its own client, and :meth:`close` closes it.
         output_dir: Where job logs go (``output_dir/jobs/<job_name>.out``); the runner's
-            output directory when empty.
+            output directory when empty or None.
         resources: Values handed out one per running trial as ``SHERPA_RESOURCE`` and returned
             when the trial ends, as with ``LocalScheduler``; with resources, no more trials
             run at once than there are values. The values are the same for every worker, so
@@ -317,7 +325,8 @@ class DaskScheduler(Scheduler):
             everywhere.
         worker_resources: Dask worker resources each trial claims, e.g. ``{"GPU": 1}``: its
             task runs only on a worker started with that resource (``dask worker
-            --resources "GPU=2"``) and waits while the worker's amount is in use.
+            --resources "GPU=2"``) and waits while the worker's amount is in use. The first
+            submission warns (once per resource) when no connected worker declares it.
         kill_grace_period: Seconds between SIGTERM and SIGKILL when a job is killed.
         connect_timeout: Seconds to keep trying to reach ``address``.
 
@@ -339,7 +348,7 @@ class DaskScheduler(Scheduler):
         self,
         client: distributed.Client | None = None,
         address: str | None = None,
-        output_dir: str | os.PathLike[str] = "",
+        output_dir: str | os.PathLike[str] | None = "",
         resources: Iterable[Any] | None = None,
         *,
         worker_resources: Mapping[str, float] | None = None,
@@ -355,20 +364,18 @@ class DaskScheduler(Scheduler):
             self._check_client(client)
         if address is not None and (not isinstance(address, str) or not address):
             raise TypeError(f"address must be a Dask scheduler address string; got {address!r}")
-        self.output_dir = os.fspath(output_dir)
-        self.resources = _check_resources(resources)
+        self.output_dir = check_output_dir(output_dir)
+        self._pool = ResourcePool(
+            resources, mapping_hint="Dask worker resources go in worker_resources"
+        )
+        self.resources = self._pool.values
         self.worker_resources = _check_worker_resources(worker_resources)
         self.kill_grace_period = _check_grace(kill_grace_period)
         self.address = address
-        if (
-            isinstance(connect_timeout, bool)
-            or not isinstance(connect_timeout, (int, float))
-            or not connect_timeout > 0
-        ):
-            raise ValueError(f"connect_timeout must be a positive number; got {connect_timeout!r}")
-        self._connect_timeout = float(connect_timeout)
+        self._connect_timeout = _check_connect_timeout(connect_timeout)
+        self._resources_known: set[str] = set()
+        """The worker_resources seen on a worker, or warned about: not checked again."""
         self._topic = f"sherpa-dask-scheduler-{uuid.uuid4().hex}"
-        self._free: deque[Any] = deque(self.resources or ())
         self._jobs: dict[str, _Job] = {}
         self._changed = threading.Event()
         self._owns_client = client is None
@@ -413,7 +420,7 @@ class DaskScheduler(Scheduler):
 
     def has_capacity(self) -> bool:
         """False only while every value of ``resources`` is in use; Dask queues the rest."""
-        return self.resources is None or bool(self._free)
+        return self._pool.has_free()
 
     def submit_job(
         self,
@@ -421,16 +428,13 @@ class DaskScheduler(Scheduler):
         env: Mapping[str, str] | None = None,
         job_name: str = "",
     ) -> str:
-        if isinstance(command, str):
-            command = shlex.split(command)
-        argv = [str(part) for part in command]
-        if not argv:
-            raise JobSubmissionError("DaskScheduler: empty command")
+        argv = command_argv("DaskScheduler", command)
         if not self.has_capacity():
             raise JobSubmissionError("DaskScheduler: no free resource; wait for a trial to end")
         client = self._connect()
+        self._warn_of_missing_worker_resources(client)
 
-        resource = self._free.popleft() if self.resources is not None else None
+        resource = self._pool.take("DaskScheduler")
         job_env = {k: str(v) for k, v in (env or {}).items()}
         job_env.pop(_env.RESOURCE, None)
         if resource is not None:
@@ -448,12 +452,42 @@ class DaskScheduler(Scheduler):
             )
         except Exception as exc:
             del self._jobs[key]
-            if resource is not None:
-                self._free.appendleft(resource)
+            self._pool.give_back(resource)
             raise JobSubmissionError(f"DaskScheduler: cannot submit {argv!r}: {exc}") from exc
         job.future = future
         future.add_done_callback(lambda done: self._on_done(job, done))
         return key
+
+    def _warn_of_missing_worker_resources(self, client: distributed.Client) -> None:
+        """Warn once per resource of ``worker_resources`` that no connected worker has.
+
+        Dask keeps such a task waiting, without a word, until a worker with the resource joins
+        (an adaptive cluster may add one later, so this is a warning, not an error).
+        """
+        unchecked = set(self.worker_resources) - self._resources_known
+        if not unchecked:
+            return
+        try:
+            declared = _declared_resources(client)
+        except Exception as exc:  # the check is a courtesy; the submission decides
+            _logger.debug("DaskScheduler: cannot list the workers' resources: %s", exc)
+            return
+        for name in sorted(unchecked):
+            self._resources_known.add(name)
+            need = self.worker_resources[name]
+            if any(held.get(name, 0) >= need for held in declared.values()):
+                continue
+            workers = "; ".join(sorted({_format_resources(held) for held in declared.values()}))
+            _logger.warning(
+                "DaskScheduler: no connected worker has the resource %s=%g that "
+                "worker_resources asks for (%s); its trials wait as QUEUED until such a "
+                "worker joins",
+                name,
+                need,
+                f"the connected workers' resources: {workers}"
+                if declared
+                else "no worker is connected",
+            )
 
     # Events from the cluster (on Dask's threads)
 
@@ -575,9 +609,8 @@ class DaskScheduler(Scheduler):
             _logger.warning("%s (and its log %s cannot be written: %s)", message, job.log, exc)
 
     def _release(self, job: _Job) -> None:
-        if job.resource is not None:
-            self._free.append(job.resource)
-            job.resource = None
+        self._pool.give_back(job.resource)
+        job.resource = None
         job.future = None  # lets Dask forget the task's result
 
     def exit_code(self, job_id: str) -> int | None:

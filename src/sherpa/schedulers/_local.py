@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import dataclasses
 import os
@@ -17,7 +16,14 @@ from typing import Any
 
 from sherpa import _env
 from sherpa.logging import get_logger
-from sherpa.schedulers._base import JobStatus, JobSubmissionError, Scheduler
+from sherpa.schedulers._base import (
+    JobStatus,
+    JobSubmissionError,
+    ResourcePool,
+    Scheduler,
+    check_output_dir,
+    command_argv,
+)
 
 __all__ = ["LocalScheduler"]
 
@@ -50,7 +56,7 @@ class LocalScheduler(Scheduler):
     Args:
         submit_options: A command prefix, split like a shell would, e.g. ``"nice -n 10"``.
         output_dir: Where job logs go (``output_dir/jobs/<job_name>.out``); the runner's
-            output directory when empty.
+            output directory when empty or None.
         resources: Values handed out one per running trial as ``SHERPA_RESOURCE`` (e.g. GPU
             ids ``[0, 1]``) and returned when the trial ends; with resources, a trial waits
             until one is free.
@@ -66,7 +72,7 @@ class LocalScheduler(Scheduler):
     def __init__(
         self,
         submit_options: str = "",
-        output_dir: str | os.PathLike[str] = "",
+        output_dir: str | os.PathLike[str] | None = "",
         resources: Iterable[Any] | None = None,
         *,
         kill_grace_period: float = KILL_GRACE_S,
@@ -80,27 +86,18 @@ class LocalScheduler(Scheduler):
             raise ValueError(
                 f"submit_options cannot be split: {submit_options!r} ({exc})"
             ) from exc
-        self.output_dir = os.fspath(output_dir)
-        if isinstance(resources, (str, bytes)) or not (
-            resources is None or isinstance(resources, Iterable)
-        ):
-            raise TypeError(
-                f"resources must be a list of resources (e.g. GPU ids [0, 1]) or None; "
-                f"got {resources!r}"
-            )
-        self.resources = None if resources is None else list(resources)
-        if self.resources is not None and not self.resources:
-            raise ValueError("resources must name at least one resource, or be None")
+        self.output_dir = check_output_dir(output_dir)
+        self._pool = ResourcePool(resources)
+        self.resources = self._pool.values
         if isinstance(kill_grace_period, bool) or not isinstance(kill_grace_period, (int, float)):
             raise TypeError(f"kill_grace_period must be a number; got {kill_grace_period!r}")
         if not kill_grace_period >= 0:
             raise ValueError(f"kill_grace_period must be 0 or more; got {kill_grace_period!r}")
         self.kill_grace_period = float(kill_grace_period)
-        self._free: collections.deque[Any] = collections.deque(self.resources or ())
         self._jobs: dict[str, _Job] = {}
 
     def has_capacity(self) -> bool:
-        return self.resources is None or bool(self._free)
+        return self._pool.has_free()
 
     def submit_job(
         self,
@@ -108,14 +105,8 @@ class LocalScheduler(Scheduler):
         env: Mapping[str, str] | None = None,
         job_name: str = "",
     ) -> str:
-        if isinstance(command, str):
-            command = shlex.split(command)
-        argv = [*self._prefix, *map(str, command)]
-        if not argv:
-            raise JobSubmissionError("LocalScheduler: empty command")
-        if not self.has_capacity():
-            raise JobSubmissionError("LocalScheduler: no free resource; wait for a trial to end")
-        resource = self._free.popleft() if self.resources is not None else None
+        argv = [*self._prefix, *command_argv("LocalScheduler", command)]
+        resource = self._pool.take("LocalScheduler")
         full_env = {**os.environ, **(env or {})}
         full_env.pop(_env.RESOURCE, None)  # only a resource handed out now may reach the job
         if resource is not None:
@@ -134,8 +125,7 @@ class LocalScheduler(Scheduler):
                     start_new_session=True,
                 )
         except OSError as exc:
-            if resource is not None:
-                self._free.append(resource)
+            self._pool.give_back(resource)
             raise JobSubmissionError(f"LocalScheduler: cannot start {argv!r}: {exc}") from exc
         job_id = str(process.pid)
         self._jobs[job_id] = _Job(process, log, resource, _open_pidfd(process.pid))
@@ -166,8 +156,7 @@ class LocalScheduler(Scheduler):
         if job.released:
             return
         job.released = True
-        if job.resource is not None:
-            self._free.append(job.resource)
+        self._pool.give_back(job.resource)
         if job.pidfd is not None:
             os.close(job.pidfd)
             job.pidfd = None

@@ -10,8 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from sherpa.logging import get_logger
-from sherpa.schedulers._base import JobStatus, JobSubmissionError
-from sherpa.schedulers._batch import BatchScheduler, _append_line, _BatchJob, read_exit_file
+from sherpa.schedulers._base import JobStatus
+from sherpa.schedulers._batch import (
+    BatchScheduler,
+    _append_line,
+    _BatchJob,
+    _Seconds,
+    read_exit_file,
+)
 
 __all__ = ["SGEScheduler", "parse_qacct", "parse_qstat_xml", "status_of_state"]
 
@@ -101,10 +107,12 @@ class SGEScheduler(BatchScheduler):
     <log> -j y <script>``: a ``-N`` or ``-wd`` in ``submit_options`` wins over sherpa's, while
     sherpa's ``-S``, ``-o`` and ``-j`` win over the user's (the script is bash, and the runner
     reads the log). ``qsub -o`` expands ``$HOME``-style names in the log's path and cannot
-    escape them, so ``output_dir`` must not contain a ``$``. SGE does not pass the runner's
-    environment on (unless ``-V`` is in ``submit_options``); the trial's own variables are
-    set by the script, and ``environment`` is sourced first, e.g. to activate the virtual
-    environment that has sherpa.
+    escape them, so ``output_dir`` must not contain a ``$``: one given here is a ValueError,
+    and one the runner fills in makes the first submission raise
+    :class:`~sherpa.schedulers.SchedulerUnusableError`, which stops the run. SGE does not
+    pass the runner's environment on (unless ``-V`` is in ``submit_options``); the trial's
+    own variables are set by the script, and ``environment`` is sourced first, e.g. to
+    activate the virtual environment that has sherpa.
 
     What SGE's ways of ending a job become:
 
@@ -140,7 +148,8 @@ class SGEScheduler(BatchScheduler):
         environment: A bash profile each job sources before the trial runs (e.g. one that
             activates a virtual environment); it must be readable on the execution hosts.
         output_dir: Where scripts, logs and exit records go (``output_dir/jobs/``); the
-            runner's output directory when empty. Must be shared with the execution hosts.
+            runner's output directory when empty or None. Must be shared with the execution
+            hosts.
         resources: Values handed out one per running trial as ``SHERPA_RESOURCE``.
 
     Attributes:
@@ -161,13 +170,13 @@ class SGEScheduler(BatchScheduler):
         "Grid Engine's client commands (Debian and Ubuntu: apt-get install gridengine-client) "
         "and set SGE_ROOT and SGE_CELL for the cell (source its common/settings.sh)"
     )
-    accounting_interval: float = 2.0
+    accounting_interval = _Seconds(2.0)
 
     def __init__(
         self,
         submit_options: str = "",
         environment: str | os.PathLike[str] | None = None,
-        output_dir: str | os.PathLike[str] = "",
+        output_dir: str | os.PathLike[str] | None = "",
         *,
         resources: Iterable[Any] | None = None,
     ) -> None:
@@ -176,12 +185,15 @@ class SGEScheduler(BatchScheduler):
         self._unaccounted: set[str] = set()
         """Vanished jobs of which ``qacct`` (reading an accounting file) had no record."""
 
-    def _submit_argv(self, script: Path, log: Path, job_name: str) -> list[str]:
-        if "$" in str(log):
-            raise JobSubmissionError(
-                f"SGE: the job log {str(log)!r} has a '$' in its path, which qsub -o would "
-                "expand (as in $HOME) with no way to escape it; use an output_dir without '$'"
+    def _check_jobs_dir(self, jobs_dir: Path, error: type[Exception]) -> None:
+        if "$" in str(jobs_dir):
+            raise error(
+                f"SGEScheduler: output_dir {self.output_dir!r} puts the job logs in "
+                f"{str(jobs_dir)!r}, whose '$' qsub -o would expand (as in $HOME) with no way "
+                "to escape it; use an output_dir without '$'"
             )
+
+    def _submit_argv(self, script: Path, log: Path, job_name: str) -> list[str]:
         return [
             "qsub",
             "-N",

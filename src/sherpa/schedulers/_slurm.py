@@ -65,7 +65,8 @@ class SLURMScheduler(BatchScheduler):
         environment: A bash profile each job sources before the trial runs (e.g. one that
             activates a virtual environment); it must be readable on the compute nodes.
         output_dir: Where scripts, logs and exit records go (``output_dir/jobs/``); the
-            runner's output directory when empty. Must be shared with the compute nodes.
+            runner's output directory when empty or None. Must be shared with the compute
+            nodes.
         resources: Values handed out one per running trial as ``SHERPA_RESOURCE``.
 
     Example:
@@ -88,7 +89,7 @@ class SLURMScheduler(BatchScheduler):
         self,
         submit_options: str = "",
         environment: str | os.PathLike[str] | None = None,
-        output_dir: str | os.PathLike[str] = "",
+        output_dir: str | os.PathLike[str] | None = "",
         *,
         resources: Iterable[Any] | None = None,
     ) -> None:
