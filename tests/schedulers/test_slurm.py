@@ -303,7 +303,7 @@ def test_optimize_without_sbatch_ends_with_one_clear_error(
             output_dir=tmp_path / "out",
         )
     assert _trial_statuses(sherpa.storage.sqlite_url(tmp_path / "out" / "sherpa.db")) == [
-        (1, "STOPPED")
+        (1, "FAILED")  # it never ran
     ]
 
 
