@@ -10,6 +10,9 @@ import pandas as pd
 import pytest
 
 import sherpa
+from sherpa.algorithms._acquisition import _nearby_positions, _neighbours, discrete_search
+from sherpa.algorithms._bayesian import _transform
+from sherpa.algorithms._space import SearchSpace
 from sherpa.algorithms.bayesian_optimization import BayesianOptimization, GPyOpt
 
 DONE = sherpa.AlgorithmState.DONE
@@ -100,6 +103,13 @@ def test_bayesian_optimization_returns_python_values_and_actual_choices(run_stud
     assert [1, 2] in [c["act"] for c in suggested]
     best = study.get_best_result()
     assert (best["act"], best["batch"]) == ("tanh", 32) and best["Objective"] < 0.05
+
+
+def test_bayesian_optimization_fits_one_lengthscale_per_parameter(run_study: Run) -> None:
+    algorithm = BayesianOptimization(max_num_trials=10, seed=0)
+    run_study(algorithm, MIXED, _mixed)
+    # Four lengthscales (the Choice's three one-hot columns share one), signal and noise.
+    assert algorithm._theta is not None and len(algorithm._theta) == 4 + 2
 
 
 def test_bayesian_optimization_uses_trials_it_did_not_suggest(
@@ -259,6 +269,7 @@ def test_small_discrete_space_is_searched_without_repeats(run_study: Run) -> Non
         ({"seed": -2}, TypeError, "seed must be a non-negative int"),
         ({"exploration_weight": 0}, ValueError, "exploration_weight must be a finite number"),
         ({"output_transform": "log"}, ValueError, "output_transform must be one of 'power'"),
+        ({"incumbent": "best"}, ValueError, "incumbent must be one of 'observed', 'posterior_m"),
         ({"max_model_points": 5}, ValueError, "max_model_points must be at least 10; got 5"),
     ],
 )
@@ -332,3 +343,102 @@ def test_gpyopt_takes_sherpa_positional_arguments_and_optimizes(
 def test_gpyopt_without_verbosity_logs_nothing(run_study: Run, messages: list[str]) -> None:
     run_study(GPyOpt(max_num_trials=6, seed=0), UNIT, _parabola)
     assert messages == []
+
+
+SWEPT = [
+    sherpa.Choice("c", ["a", "b", "c"]),
+    sherpa.Discrete("n", [1, 4]),
+    sherpa.Ordinal("o", [1, 2, 3]),
+    sherpa.Continuous("x", [0, 1]),
+]
+
+
+def test_neighbours_change_one_non_continuous_parameter_each() -> None:
+    space = SearchSpace(SWEPT)
+    point = space.encode({"c": "b", "n": 2, "o": 1, "x": 0.5})
+    assert [space.decode(row) for row in _neighbours(space, point)] == [
+        {"c": "a", "n": 2, "o": 1, "x": 0.5},
+        {"c": "c", "n": 2, "o": 1, "x": 0.5},
+        {"c": "b", "n": 1, "o": 1, "x": 0.5},
+        {"c": "b", "n": 3, "o": 1, "x": 0.5},
+        {"c": "b", "n": 4, "o": 1, "x": 0.5},
+        {"c": "b", "n": 2, "o": 2, "x": 0.5},
+        {"c": "b", "n": 2, "o": 3, "x": 0.5},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("parameter", "value", "expected"),
+    [
+        (
+            sherpa.Discrete("w", [8, 128], scale="log"),
+            32,
+            [11, 18, 24, 28, 30, 31, 33, 34, 37, 42, 56, 97],
+        ),
+        (sherpa.Discrete("w", [0, 100]), 50, [10, 30, 40, 45, 48, 49, 51, 52, 55, 60, 70, 90]),
+        (sherpa.Discrete("w", [0, 100]), 0, [1, 2, 5, 10, 20, 40]),
+        (sherpa.Ordinal("o", list(range(0, 200, 10))), 100, [20, 60, 80, 90, 110, 120, 140, 180]),
+    ],
+)
+def test_nearby_positions_of_a_large_range(
+    parameter: sherpa.Parameter, value: int, expected: list[int]
+) -> None:
+    positions = _nearby_positions(parameter, SearchSpace.to_unit(parameter, value))
+    assert sorted(SearchSpace.from_unit(parameter, u) for u in positions) == expected
+
+
+class _Bowl:
+    """An acquisition with its maximum at one known point (a stand-in for log EI)."""
+
+    def __init__(self, target: np.ndarray) -> None:
+        self.target = target
+
+    def values(self, points: np.ndarray) -> np.ndarray:
+        return np.asarray(-np.sum((points - self.target) ** 2, axis=1))
+
+    def values_and_gradients(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.values(points), -2.0 * (points - self.target)
+
+
+def test_discrete_search_changes_categories_and_integers_then_polishes() -> None:
+    space = SearchSpace(SWEPT)
+    target = space.encode({"c": "c", "n": 4, "o": 2, "x": 0.25})
+    bowl = _Bowl(target)
+    starts = space.encode_many(
+        [
+            {"c": "a", "n": 1, "o": 3, "x": 0.9},
+            {"c": "a", "n": 1, "o": 3, "x": 0.9},  # a repeat is searched once
+            {"c": "b", "n": 4, "o": 2, "x": 0.6},
+        ]
+    )
+    ends, scores = discrete_search(bowl, space, starts, bowl.values(starts), 5)  # type: ignore[arg-type]
+    assert len(ends) == 2
+    for end in ends:
+        assert space.decode(end) == {"c": "c", "n": 4, "o": 2, "x": pytest.approx(0.25)}
+    assert scores == pytest.approx([0.0, 0.0], abs=1e-12)
+
+
+def test_rank_transform_keeps_only_the_order() -> None:
+    from scipy.stats import norm
+
+    losses = np.array([3.0, 1.0, 1e6, 2.0])
+    quantiles = norm.ppf([0.625, 0.125, 0.875, 0.375])
+    expected = (quantiles - quantiles.mean()) / quantiles.std()
+    assert _transform(losses, "rank") == pytest.approx(expected, rel=1e-12)
+    # Ties share their mean rank.
+    tied = _transform(np.array([1.0, 1.0, 5.0]), "rank")
+    assert tied[0] == tied[1] < tied[2]
+    assert _transform(np.array([7.0, 7.0, 7.0]), "rank").tolist() == [0.0, 0.0, 0.0]
+
+
+def test_rank_output_transform_runs_a_study(run_study: Run) -> None:
+    algorithm = BayesianOptimization(output_transform="rank", max_num_trials=15, seed=0)
+    study = run_study(algorithm, UNIT, _parabola)
+    assert abs(study.get_best_result()["x"] - 0.3) < 0.05
+
+
+@pytest.mark.parametrize("incumbent", ["observed", "posterior_mean"])
+def test_bayesian_optimization_incumbents_find_the_minimum(run_study: Run, incumbent: str) -> None:
+    algorithm = BayesianOptimization(incumbent=incumbent, max_num_trials=15, seed=0)
+    study = run_study(algorithm, UNIT, _parabola)
+    assert abs(study.get_best_result()["x"] - 0.3) < 0.05

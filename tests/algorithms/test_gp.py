@@ -12,6 +12,7 @@ from sherpa.algorithms._gp import (
     GaussianProcess,
     Hyperparameters,
     HyperPrior,
+    expand_lengthscales,
     fit_hyperparameters,
     log_expected_improvement,
     log_h,
@@ -78,6 +79,57 @@ def test_negative_log_posterior_gradient_matches_finite_differences() -> None:
     _, analytic = negative_log_posterior(THETA, X, Y, prior)
     numeric = _central_difference(lambda t: negative_log_posterior(t, X, Y, prior)[0], THETA)
     assert np.abs(analytic - numeric).max() < 1e-6
+
+
+def test_shared_lengthscales_give_the_posterior_of_their_expanded_columns() -> None:
+    groups = np.array([0, 1, 1])
+    grouped = THETA[[0, 1, 3, 4]]
+    expanded = np.log([0.3, 0.5, 0.5, 1.2, 0.01])
+    prior = HyperPrior.for_dimension(2)
+    value, gradient = negative_log_posterior(grouped, X, Y, prior, groups)
+    full_value, full_gradient = negative_log_posterior(expanded, X, Y, prior)
+    # The likelihood is the same; the prior counts two lengthscales instead of three.
+    likelihood = value - prior.negative_log_density(grouped)[0]
+    full_likelihood = full_value - prior.negative_log_density(expanded)[0]
+    assert likelihood == pytest.approx(full_likelihood, rel=1e-12)
+    likelihood_gradient = gradient - prior.negative_log_density(grouped)[1]
+    full_likelihood_gradient = full_gradient - prior.negative_log_density(expanded)[1]
+    assert likelihood_gradient == pytest.approx(
+        [
+            full_likelihood_gradient[0],
+            full_likelihood_gradient[1] + full_likelihood_gradient[2],
+            *full_likelihood_gradient[3:],
+        ],
+        rel=1e-10,
+    )
+    numeric = _central_difference(
+        lambda t: negative_log_posterior(t, X, Y, prior, groups)[0], grouped
+    )
+    assert np.abs(gradient - numeric).max() < 1e-6
+
+
+def test_expand_lengthscales_repeats_each_group_over_its_columns() -> None:
+    hyper = Hyperparameters(np.array([0.2, 3.0]), 1.5, 0.01)
+    expanded = expand_lengthscales(hyper, np.array([0, 1, 1, 0]))
+    assert expanded.lengthscales.tolist() == [0.2, 3.0, 3.0, 0.2]
+    assert (expanded.signal_variance, expanded.noise_variance) == (1.5, 0.01)
+    assert expand_lengthscales(hyper, None) is hyper
+
+
+def test_fit_hyperparameters_with_groups_fits_one_lengthscale_per_group() -> None:
+    # Column 0 matters; columns 1 and 2 are a one-hot pair that does not.
+    rng = np.random.default_rng(3)
+    first = rng.random(30)
+    category = rng.integers(2, size=30)
+    x = np.column_stack([first, category == 0, category == 1]).astype(float)
+    y = np.sin(4 * first)
+    y = (y - y.mean()) / y.std()
+    prior = HyperPrior.for_dimension(2)
+    fitted = fit_hyperparameters(x, y, prior, [prior.mode(2)], groups=np.array([0, 1, 1]))
+    assert fitted.lengthscales.shape == (2,)
+    assert fitted.lengthscales[1] > 10 * fitted.lengthscales[0]
+    with pytest.raises(ValueError, match="starts must hold 4 log-hyperparameters each; got 5"):
+        fit_hyperparameters(x, y, prior, [prior.mode(3)], groups=np.array([0, 1, 1]))
 
 
 def test_posterior_gradients_match_finite_differences() -> None:

@@ -10,18 +10,22 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-import scipy.optimize  # type: ignore[import-untyped]
 from scipy.spatial.distance import pdist  # type: ignore[import-untyped]
 
 from sherpa._convert import check_choice, check_count, check_positive, to_builtin
+from sherpa.algorithms._acquisition import (
+    Acquisition,
+    choice_columns,
+    discrete_search,
+    local_search,
+)
 from sherpa.algorithms._base import Algorithm
 from sherpa.algorithms._gp import (
     GaussianProcess,
     Hyperparameters,
     HyperPrior,
+    expand_lengthscales,
     fit_hyperparameters,
-    log_expected_improvement,
-    log_probability_of_improvement,
 )
 from sherpa.algorithms._space import (
     History,
@@ -44,7 +48,8 @@ __all__ = ["BayesianOptimization", "GPyOpt"]
 _logger = get_logger(__name__)
 
 _ACQUISITIONS = ("log_ei", "ei", "pi", "lcb")
-_OUTPUT_TRANSFORMS = ("power", "standardize")
+_INCUMBENTS = ("observed", "posterior_mean")
+_OUTPUT_TRANSFORMS = ("power", "rank", "standardize")
 
 
 def _check_initial_count(value: object) -> int | str:
@@ -83,15 +88,27 @@ class BayesianOptimization(Algorithm):
 
     The model works on the search space mapped to ``[0, 1]^d`` (log-scale parameters by
     their logarithm, Choice parameters one-hot; integers and ordinals are rounded on the
-    way back). It has an ARD Matérn-5/2 kernel, a noise term, and hyperparameters fitted by
-    maximum a posteriori under weak priors. Losses are standardized and, by default,
+    way back). It has an ARD Matérn-5/2 kernel with one lengthscale per parameter (the
+    one-hot columns of a Choice share theirs, so the kernel sees only whether two
+    categories are equal), a noise term, and hyperparameters fitted by maximum a
+    posteriori under weak priors. Losses are standardized and, by default,
     power-transformed (Yeo-Johnson) so that a few very bad trials do not flatten the model
     where the good ones are.
 
-    Improvement is measured from the lowest posterior mean at the evaluated points (the best
-    loss itself when noise is small; more robust when it is not). A suggestion is never a
-    configuration already tried, running or suggested, while the space has others left.
-    Until two trials have completed, suggestions past the design are random.
+    The acquisition is maximized by L-BFGS-B from the best of many random and perturbed
+    points, then, where the space has Choice, Discrete or Ordinal parameters, by a
+    coordinate search that tries every other category and nearby integer values one
+    parameter at a time, with the continuous parameters polished again afterwards.
+
+    Improvement is measured from the best loss observed, the usual target of expected
+    improvement for objectives that return the same value for the same configuration (as
+    cross-validated scores with fixed folds and seeds do); ``incumbent="posterior_mean"``
+    measures it from the lowest posterior mean at the evaluated points instead, which suits
+    noisy objectives better (on deterministic ones it lets the search settle in a good basin
+    and sample it over and over, since the smoothed mean there sits above the best loss).
+    A suggestion is never a configuration already tried, running or suggested, while the
+    space has others left. Until two trials have completed, suggestions past the design are
+    random.
 
     Trials suggested but not finished are taken into account by the kriging believer
     (Ginsbourger, Le Riche and Carraro, "Kriging is well-suited to parallelize
@@ -120,15 +137,19 @@ class BayesianOptimization(Algorithm):
             :math:`\mu - \kappa \sigma`).
         seed: Seeds the initial design, the subsampling and the searches.
         exploration_weight: :math:`\kappa` of ``"lcb"``.
-        output_transform: ``"power"`` (standardize, Yeo-Johnson, standardize again) or
-            ``"standardize"``.
+        incumbent: What improvement is measured from, in ``"ei"``, ``"log_ei"`` and ``"pi"``:
+            ``"observed"`` (the best loss so far) or ``"posterior_mean"`` (the lowest
+            posterior mean at the completed trials, for noisy objectives).
+        output_transform: ``"power"`` (standardize, Yeo-Johnson, standardize again),
+            ``"rank"`` (normal quantiles of the ranks: only the order of the losses counts)
+            or ``"standardize"``.
         max_model_points: The most completed trials the model is fitted to. Beyond it, the
             best third of them and a random choice of the rest are kept, so that a
             suggestion costs about the same at 2000 trials as at 200.
         num_candidates: How many random and perturbed-incumbent points the acquisition is
             evaluated at before the local searches. A space of only Discrete, Ordinal and
             Choice parameters with at most this many configurations is enumerated instead.
-        num_local_searches: How many of the best candidates start an L-BFGS-B search.
+        numlocal_searches: How many of the best candidates start an L-BFGS-B search.
         log_suggestions: Log each suggestion with its acquisition value at info level.
 
     Example:
@@ -158,10 +179,11 @@ class BayesianOptimization(Algorithm):
         seed: int | None = None,
         *,
         exploration_weight: float = 2.0,
+        incumbent: str = "observed",
         output_transform: str = "power",
         max_model_points: int = 200,
         num_candidates: int = 2000,
-        num_local_searches: int = 5,
+        numlocal_searches: int = 5,
         log_suggestions: bool = False,
     ) -> None:
         super().__init__(seed=seed)
@@ -172,12 +194,13 @@ class BayesianOptimization(Algorithm):
         )
         self.acquisition = check_choice("acquisition", acquisition, _ACQUISITIONS)
         self.exploration_weight = check_positive("exploration_weight", exploration_weight)
+        self.incumbent = check_choice("incumbent", incumbent, _INCUMBENTS)
         self.output_transform = check_choice(
             "output_transform", output_transform, _OUTPUT_TRANSFORMS
         )
         self.max_model_points = check_count("max_model_points", max_model_points, minimum=10)
         self.num_candidates = check_count("num_candidates", num_candidates, minimum=1)
-        self.num_local_searches = check_count("num_local_searches", num_local_searches, minimum=0)
+        self.numlocal_searches = check_count("numlocal_searches", numlocal_searches, minimum=0)
         self.log_suggestions = bool(log_suggestions)
         self.num_suggested = 0
         self._tracker = PendingTracker()
@@ -348,7 +371,7 @@ class BayesianOptimization(Algorithm):
         keep = _subsample(losses, self.max_model_points, self.rng)
         y = _transform(losses, self.output_transform)[keep]
         x = x[keep]
-        gp = self._fit(x, y, len(losses))
+        gp = self._fit(space, x, y, len(losses))
 
         if pending:
             x_pending = space.encode_many(pending)
@@ -356,44 +379,51 @@ class BayesianOptimization(Algorithm):
             gp = GaussianProcess(
                 np.vstack([x, x_pending]), np.concatenate([y, believed]), gp.hyperparameters
             )
-        acquisition = _Acquisition(
-            self.acquisition, gp, float(np.min(gp.fitted_mean)), self.exploration_weight
-        )
+        best = gp.fitted_mean[: len(y)] if self.incumbent == "posterior_mean" else y
+        incumbent = float(np.min(best))
+        acquisition = Acquisition(self.acquisition, gp, incumbent, self.exploration_weight)
         return self._maximize(acquisition, space, x[np.argsort(y)[:5]], known)
 
-    def _fit(self, x: np.ndarray, y: np.ndarray, num_completed: int) -> GaussianProcess:
+    def _fit(
+        self, space: SearchSpace, x: np.ndarray, y: np.ndarray, num_completed: int
+    ) -> GaussianProcess:
         """The posterior on ``(x, y)``, refitting the hyperparameters when it pays.
 
-        The first fit starts from the prior's mode and two draws from the prior (on a random
+        There is one lengthscale per parameter (see :func:`_lengthscale_groups`), and the
+        prior's dimension is the number of parameters, not of encoded columns. The first
+        fit starts from the prior's mode and two draws from the prior (on a random
         hundred of the points when there are more, then polished on all). Later fits
         start from the previous hyperparameters (and, while data are few and fits cheap,
         from the prior's mode too). Past 100 completed trials the hyperparameters move
         little with each new one, so they are refitted only once the count has grown by a
         tenth since the last fit; the posterior always uses the latest data.
         """
-        dim = x.shape[1]
+        groups = _lengthscale_groups(space)
+        dim = len(space.parameters)
         prior = HyperPrior.for_dimension(dim)
         previous = self._theta if self._theta is not None and len(self._theta) == dim + 2 else None
         if previous is not None and num_completed >= 100 and num_completed < 1.1 * self._fitted_at:
-            return GaussianProcess(x, y, Hyperparameters.from_vector(previous))
+            hyper = Hyperparameters.from_vector(previous)
+            return GaussianProcess(x, y, expand_lengthscales(hyper, groups))
         if previous is None:
             starts = [prior.mode(dim), prior.sample(self.rng, dim), prior.sample(self.rng, dim)]
             if len(y) > 100:  # explore on a subset, then polish on everything
                 some = self.rng.choice(len(y), size=100, replace=False)
-                starts = [fit_hyperparameters(x[some], y[some], prior, starts).to_vector()]
+                fitted = fit_hyperparameters(x[some], y[some], prior, starts, groups=groups)
+                starts = [fitted.to_vector()]
         elif len(y) < 50:
             starts = [previous, prior.mode(dim)]
         else:
             starts = [previous]
-        hyper = fit_hyperparameters(x, y, prior, starts)
+        hyper = fit_hyperparameters(x, y, prior, starts, groups=groups)
         self._theta, self._fitted_at = hyper.to_vector(), num_completed
-        return GaussianProcess(x, y, hyper)
+        return GaussianProcess(x, y, expand_lengthscales(hyper, groups))
 
     # The search for the acquisition's maximum
 
     def _maximize(
         self,
-        acquisition: _Acquisition,
+        acquisition: Acquisition,
         space: SearchSpace,
         incumbents: np.ndarray,
         known: set[str],
@@ -413,7 +443,7 @@ class BayesianOptimization(Algorithm):
 
     def _refine(
         self,
-        acquisition: _Acquisition,
+        acquisition: Acquisition,
         space: SearchSpace,
         points: np.ndarray,
         scores: np.ndarray,
@@ -426,16 +456,23 @@ class BayesianOptimization(Algorithm):
         good starts around the incumbent.
         """
         order = np.argsort(-scores, kind="stable")
-        free = ~_choice_columns(space)
+        free = ~choice_columns(space)
         ends = [points[:0]]
-        if free.any() and self.num_local_searches:
-            num_near = self.num_local_searches // 2
+        if free.any() and self.numlocal_searches:
+            num_near = self.numlocal_searches // 2
             chosen = [*order[near[order]][:num_near], *order[~near[order]]]
-            starts = points[chosen[: self.num_local_searches]]
-            ends = [_local_search(acquisition, starts, free)]
-        top = np.vstack([*ends, points[order[: 4 * max(1, self.num_local_searches)]]])
+            starts = points[chosen[: self.numlocal_searches]]
+            ends = [local_search(acquisition, starts, free)]
+        top = np.vstack([*ends, points[order[: 4 * max(1, self.numlocal_searches)]]])
         rounded = np.array([space.round(p) for p in top])
-        return np.vstack([rounded, points]), np.concatenate([acquisition.values(rounded), scores])
+        rounded_scores = acquisition.values(rounded)
+        if not free.all() or space.is_integral.any():
+            swept, swept_scores = discrete_search(
+                acquisition, space, rounded, rounded_scores, max(1, self.numlocal_searches)
+            )
+            rounded = np.vstack([swept, rounded])
+            rounded_scores = np.concatenate([swept_scores, rounded_scores])
+        return np.vstack([rounded, points]), np.concatenate([rounded_scores, scores])
 
     def _candidates(
         self, space: SearchSpace, incumbents: np.ndarray
@@ -449,7 +486,7 @@ class BayesianOptimization(Algorithm):
         centres = incumbents[self.rng.integers(len(incumbents), size=num_near)]
         scale = np.exp(self.rng.uniform(math.log(0.005), math.log(0.2), size=(num_near, 1)))
         near = centres + scale * self.rng.standard_normal(centres.shape)
-        choice = _choice_columns(space)
+        choice = choice_columns(space)
         near[:, choice] = centres[:, choice]
         swap = self.rng.random(num_near) < 0.2
         if choice.any() and swap.any():
@@ -458,80 +495,9 @@ class BayesianOptimization(Algorithm):
         return np.vstack([uniform, np.clip(near, 0.0, 1.0)]), mask
 
 
-class _Acquisition:
-    """An acquisition function of a posterior, to be maximized, with its gradient."""
-
-    def __init__(self, kind: str, gp: GaussianProcess, best: float, weight: float) -> None:
-        self.kind, self.gp, self.best, self.weight = kind, gp, best, weight
-
-    def values(self, points: np.ndarray) -> np.ndarray:
-        out = np.empty(len(points))
-        for start in range(0, len(points), 1024):
-            chunk = points[start : start + 1024]
-            mean, variance = self.gp.predict(chunk)
-            out[start : start + 1024] = self._of(mean, np.sqrt(variance))[0]
-        return out
-
-    def values_and_gradients(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        mean, variance, d_mean, d_variance = self.gp.predict_with_gradients(points)
-        std = np.sqrt(variance)
-        value, by_mean, by_std = self._of(mean, std)
-        gradient = by_mean[:, None] * d_mean + (by_std / (2.0 * std))[:, None] * d_variance
-        return value, gradient
-
-    def _of(self, mean: np.ndarray, std: np.ndarray) -> tuple[np.ndarray, ...]:
-        if self.kind == "lcb":
-            return (
-                -(mean - self.weight * std),
-                -np.ones_like(mean),
-                self.weight * np.ones_like(std),
-            )
-        if self.kind == "pi":
-            return log_probability_of_improvement(mean, std, self.best)
-        log_value, by_mean, by_std = log_expected_improvement(mean, std, self.best)
-        if self.kind == "log_ei":
-            return log_value, by_mean, by_std
-        value = np.exp(log_value)
-        return value, value * by_mean, value * by_std
-
-
-def _local_search(acquisition: _Acquisition, starts: np.ndarray, free: np.ndarray) -> np.ndarray:
-    """L-BFGS-B over the free (non-Choice) coordinates from each row of ``starts``.
-
-    The searches run as one problem, the sum of the acquisition at every point: the terms
-    are independent, so its maximum is every point at its own local maximum, and one
-    vectorized posterior evaluation per step serves all of them.
-    """
-    num, width = len(starts), int(free.sum())
-
-    def negative(z: np.ndarray) -> tuple[float, np.ndarray]:
-        points = starts.copy()
-        points[:, free] = z.reshape(num, width)
-        values, gradients = acquisition.values_and_gradients(points)
-        finite = np.isfinite(values)
-        if not finite.all():
-            values, gradients = np.where(finite, values, -1e30), gradients * finite[:, None]
-        return -float(values.sum()), -gradients[:, free].ravel()
-
-    result = scipy.optimize.minimize(
-        negative,
-        starts[:, free].ravel(),
-        jac=True,
-        method="L-BFGS-B",
-        bounds=[(0.0, 1.0)] * (num * width),
-        options={"maxiter": 200},
-    )
-    ends = starts.copy()
-    ends[:, free] = np.clip(result.x, 0.0, 1.0).reshape(num, width)
-    return np.asarray(ends)
-
-
-def _choice_columns(space: SearchSpace) -> np.ndarray:
-    flags = np.zeros(space.dim, dtype=bool)
-    for column in space.columns:
-        if isinstance(column.parameter, Choice):
-            flags[column.start : column.start + column.width] = True
-    return flags
+def _lengthscale_groups(space: SearchSpace) -> np.ndarray:
+    """The parameter each encoded column belongs to: one lengthscale per parameter."""
+    return np.repeat(np.arange(len(space.columns)), [c.width for c in space.columns])
 
 
 def _values_of(parameter: Parameter) -> list[Any] | None:
@@ -620,13 +586,20 @@ def _subsample(losses: np.ndarray, limit: int, rng: np.random.Generator) -> np.n
 
 
 def _transform(losses: np.ndarray, kind: str) -> np.ndarray:
-    """Losses made roughly standard normal, order kept."""
-    y = _standardize(losses)
-    if kind == "power" and len(y) >= 3 and np.ptp(y) > 0:
-        import scipy.stats  # type: ignore[import-untyped]  # heavy: only when first needed
+    """Losses made roughly standard normal, order kept.
 
-        y = _standardize(np.asarray(scipy.stats.yeojohnson(y)[0]))
-    return y
+    ``"power"``: standardized, Yeo-Johnson transformed, standardized again. ``"rank"``: the
+    normal quantiles of the ranks (ties averaged), standardized, a Gaussian copula that only
+    keeps the order. ``"standardize"``: standardized only.
+    """
+    if kind == "standardize" or len(losses) < 3 or np.ptp(losses) == 0:
+        return _standardize(losses)
+    import scipy.stats  # type: ignore[import-untyped]  # heavy: only when first needed
+
+    if kind == "rank":
+        quantiles = (scipy.stats.rankdata(losses) - 0.5) / len(losses)
+        return _standardize(np.asarray(scipy.stats.norm.ppf(quantiles)))
+    return _standardize(np.asarray(scipy.stats.yeojohnson(_standardize(losses))[0]))
 
 
 def _standardize(y: np.ndarray) -> np.ndarray:

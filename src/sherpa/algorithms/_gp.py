@@ -31,6 +31,7 @@ __all__ = [
     "GaussianProcess",
     "HyperPrior",
     "Hyperparameters",
+    "expand_lengthscales",
     "fit_hyperparameters",
     "log_expected_improvement",
     "log_h",
@@ -264,17 +265,22 @@ def _clip_theta(theta: np.ndarray) -> np.ndarray:
 
 
 def negative_log_posterior(
-    theta: np.ndarray, x: np.ndarray, y: np.ndarray, prior: HyperPrior
+    theta: np.ndarray,
+    x: np.ndarray,
+    y: np.ndarray,
+    prior: HyperPrior,
+    groups: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray]:
     """``-log p(y | x, theta) - log p(theta)`` and its gradient with respect to ``theta``.
 
-    ``theta`` holds the log-hyperparameters (see :meth:`Hyperparameters.to_vector`). With
-    ``W = alpha alpha^T - K^-1`` and ``alpha = K^-1 y``, the gradient of the negative log
-    likelihood is ``-tr(W dK) / 2`` for each hyperparameter (Rasmussen and Williams, eq. 5.9).
-    The lengthscale terms are computed from ``x`` by matrix products, never forming the
-    ``(n, n, d)`` tensor of per-coordinate distances.
+    ``theta`` holds the log-hyperparameters (see :meth:`Hyperparameters.to_vector`), with one
+    lengthscale per group of input columns when ``groups`` is given (see
+    :func:`expand_lengthscales`). With ``W = alpha alpha^T - K^-1`` and ``alpha = K^-1 y``,
+    the gradient of the negative log likelihood is ``-tr(W dK) / 2`` for each hyperparameter
+    (Rasmussen and Williams, eq. 5.9). The lengthscale terms are computed from ``x`` by
+    matrix products, never forming the ``(n, n, d)`` tensor of per-coordinate distances.
     """
-    hyper = Hyperparameters.from_vector(theta)
+    hyper = expand_lengthscales(Hyperparameters.from_vector(theta), groups)
     n = len(y)
     sqdist = _scaled_sqdist(x, x, hyper.lengthscales)
     kernel, slope = _matern52_and_slope(sqdist, hyper.signal_variance)
@@ -292,6 +298,8 @@ def negative_log_posterior(
     scaled = x / hyper.lengthscales
     row_sums = slope.sum(axis=1)
     per_dim = 2.0 * (row_sums @ scaled**2) - 2.0 * np.sum(scaled * (slope @ scaled), axis=0)
+    if groups is not None:  # a shared lengthscale collects its columns' derivatives
+        per_dim = np.bincount(groups, weights=per_dim, minlength=len(theta) - 2)
     gradient[:-2] = -0.5 * per_dim
     gradient[-2] = -0.5 * float(np.vdot(weights, kernel))
     gradient[-1] = -0.5 * float(np.trace(weights)) * hyper.noise_variance
@@ -300,12 +308,28 @@ def negative_log_posterior(
     return value + prior_value, gradient + prior_gradient
 
 
+def expand_lengthscales(hyper: Hyperparameters, groups: np.ndarray | None) -> Hyperparameters:
+    """Hyperparameters with one lengthscale per input column, from one per group.
+
+    ``groups[j]`` is the index of the lengthscale that input column ``j`` uses. The columns
+    of a one-hot encoded categorical parameter share one lengthscale: the kernel then
+    depends only on whether two categories are equal, an exponentiated Hamming distance
+    (as in Ru et al., "Bayesian Optimisation over Multiple Continuous and Categorical
+    Inputs", ICML 2020), with one hyperparameter per parameter rather than per category.
+    None means one lengthscale per column already.
+    """
+    if groups is None:
+        return hyper
+    return dataclasses.replace(hyper, lengthscales=hyper.lengthscales[groups])
+
+
 def fit_hyperparameters(
     x: np.ndarray,
     y: np.ndarray,
     prior: HyperPrior,
     starts: Sequence[np.ndarray],
     *,
+    groups: np.ndarray | None = None,
     max_iterations: int = 200,
 ) -> Hyperparameters:
     """The maximum-a-posteriori hyperparameters, by L-BFGS-B from each of ``starts``.
@@ -315,16 +339,29 @@ def fit_hyperparameters(
         y: Standardized outputs.
         prior: The priors of the hyperparameters.
         starts: Log-hyperparameter vectors to start from (the previous fit, the prior's mode,
-            draws from the prior); the best end point wins.
+            draws from the prior); the best end point wins. With ``groups``, they hold one
+            lengthscale per group.
+        groups: Which lengthscale each input column uses (see :func:`expand_lengthscales`);
+            None for one per column.
         max_iterations: The iteration limit of each run.
+
+    Returns:
+        The fitted hyperparameters, one lengthscale per group (expand them with
+        :func:`expand_lengthscales` for :class:`GaussianProcess`).
     """
     if not starts:
         raise ValueError("starts must hold at least one vector of log-hyperparameters; got none")
-    bounds = _theta_bounds(x.shape[1])
+    num_lengthscales = x.shape[1] if groups is None else int(np.max(groups, initial=-1)) + 1
+    bounds = _theta_bounds(num_lengthscales)
     best_theta, best_value = None, math.inf
     for start in starts:
         start = _clip_theta(np.asarray(start, dtype=float))
-        theta, value = _minimize(x, y, prior, start, bounds, max_iterations)
+        if len(start) != num_lengthscales + 2:
+            raise ValueError(
+                f"starts must hold {num_lengthscales + 2} log-hyperparameters each; "
+                f"got {len(start)}"
+            )
+        theta, value = _minimize(x, y, prior, start, bounds, max_iterations, groups)
         if value < best_value:
             best_theta, best_value = theta, value
     if best_theta is None:  # every run failed: keep the first start
@@ -339,10 +376,11 @@ def _minimize(
     start: np.ndarray,
     bounds: list[tuple[float, float]],
     max_iterations: int,
+    groups: np.ndarray | None,
 ) -> tuple[np.ndarray, float]:
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         try:
-            value, gradient = negative_log_posterior(theta, x, y, prior)
+            value, gradient = negative_log_posterior(theta, x, y, prior, groups)
         except np.linalg.LinAlgError:
             return 1e25, np.zeros_like(theta)
         if not (math.isfinite(value) and np.all(np.isfinite(gradient))):
