@@ -183,6 +183,13 @@ def test_no_command_prints_usage_and_exits_2() -> None:
             "argument --port: must be between 1 and 65535; got '70000'",
         ),
         (("frobnicate",), "argument COMMAND: invalid choice: 'frobnicate'"),
+        (("status", ""), "argument PATH|URL: must not be empty; got ''"),
+        (("best", "{store}", "--study", ""), "argument --study: must not be empty; got ''"),
+        (
+            ("export", "{store}", "--format", "csv", "-o", ""),
+            "argument -o/--output: must not be empty; got ''",
+        ),
+        (("dashboard", "{store}", "--host", ""), "argument --host: must not be empty; got ''"),
     ],
 )
 def test_usage_errors_exit_2(store: Path, args: tuple[str, ...], message: str) -> None:
@@ -190,6 +197,33 @@ def test_usage_errors_exit_2(store: Path, args: tuple[str, ...], message: str) -
     assert (result.returncode, result.stdout) == (2, "")
     assert message in result.stderr.splitlines()[-1]
     assert result.stderr.splitlines()[0].startswith("usage: sherpa")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("status", "--bogus", "{store}"),
+        ("status", "{store}", "--bogus"),
+        ("status", "", "--limit", "2"),
+        ("best", "{store}", "--bogus", "x"),
+        ("export", "--format", "csv", "{store}", "--bogus"),
+        ("studies", "{store}", "extra"),
+        ("dashboard", "{store}", "--bogus"),
+    ],
+)
+def test_usage_errors_show_the_subcommand_usage(store: Path, args: tuple[str, ...]) -> None:
+    command = args[0]
+    result = sherpa_cli(*(a.format(store=store) for a in args))
+    assert (result.returncode, result.stdout) == (2, "")
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith(f"usage: sherpa {command} [-h]")
+    extra = [a for a in args if a in ("--bogus", "x", "extra")]
+    expected = (
+        f"sherpa {command}: error: unrecognized arguments: {' '.join(extra)}"
+        if extra
+        else f"sherpa {command}: error: argument PATH|URL: must not be empty; got ''"
+    )
+    assert lines[-1] == expected
 
 
 # status
@@ -215,11 +249,41 @@ def test_status_sorts_filters_limits_and_shows_parameters(store: Path) -> None:
     assert result.returncode == 0
     table = result.stdout.split("\n\n", 1)[1]
     assert table == textwrap.dedent("""\
-        Trial-ID  Status     Iteration  Objective    lr  act
+        Trial-ID  Status     Iteration  Objective  act     lr
         --------  ---------  ---------  ---------  ----  ----
-               4  STOPPED            1      0.125  0.05  tanh
-               1  COMPLETED          2       0.25  0.01  relu
+               4  STOPPED            1      0.125  tanh  0.05
+               1  COMPLETED          2       0.25  relu  0.01
         """)
+
+
+def test_status_params_include_keys_an_algorithm_adds(tmp_path: Path) -> None:
+    # Algorithms such as SuccessiveHalving add keys (resource, rung) to trial.parameters;
+    # study.results has a column for each, and so does status --params, in the same order.
+    study = sherpa.Study(
+        [sherpa.Continuous("lr", [0.001, 0.1]), sherpa.Choice("act", ["relu", "tanh"])],
+        sherpa.algorithms.Iterate(
+            [{"lr": 0.01, "act": "relu", "rung": 0}, {"lr": 0.1, "act": "tanh", "rung": 1}]
+        ),
+        lower_is_better=True,
+        disable_dashboard=True,
+        storage=sqlite_url(tmp_path / "sherpa.db"),
+    )
+    for number, trial in enumerate(study, start=1):
+        study.add_observation(trial, 0.5 / number)
+        study.finalize(trial)
+    assert study.storage is not None
+    study.storage.close()
+
+    result = sherpa_cli("status", tmp_path, "--params")
+    assert result.returncode == 0
+    assert result.stdout.split("\n\n", 1)[1] == textwrap.dedent("""\
+        Trial-ID  Status     Iteration  Objective  act     lr  rung
+        --------  ---------  ---------  ---------  ----  ----  ----
+               1  COMPLETED          1        0.5  relu  0.01     0
+               2  COMPLETED          1       0.25  tanh   0.1     1
+        """)
+    best = json.loads(sherpa_cli("best", tmp_path, "--json").stdout)
+    assert list(best["parameters"].items()) == [("act", "tanh"), ("lr", 0.1), ("rung", 1)]
 
 
 def test_status_sort_by_objective_puts_missing_last_and_reverse_flips(store: Path) -> None:
@@ -287,9 +351,29 @@ def test_best_json(store: Path) -> None:
         "trial_id": 1,
         "objective": 0.25,
         "iteration": 2,
-        "parameters": {"lr": 0.01, "act": "relu"},
+        "parameters": {"act": "relu", "lr": 0.01},
         "context": {"acc": 0.875},
     }
+    # Parameters in the results table's order (sorted), not the declared one (lr, act).
+    assert '"parameters": {\n    "act": "relu",\n    "lr": 0.01\n  },' in result.stdout
+
+
+def test_every_command_lists_parameters_in_the_results_order(store: Path) -> None:
+    results = sherpa.Study.load(store).results
+    columns = list(results.columns)
+    expected = columns[columns.index("Iteration") + 1 : columns.index("Objective")]
+    assert expected == ["act", "lr"]  # declared as lr, act: the table sorts them
+
+    status = sherpa_cli("status", store, "--params").stdout.split("\n\n", 1)[1]
+    assert status.splitlines()[0].split()[4:] == expected
+    best = sherpa_cli("best", store).stdout.split("parameters:\n", 1)[1]
+    assert [line.split(":")[0].strip() for line in best.splitlines()[:2]] == expected
+    best_json = json.loads(sherpa_cli("best", store, "--json").stdout)
+    assert list(best_json["parameters"]) == expected
+    csv_header = sherpa_cli("export", store, "--format", "csv").stdout.splitlines()[0]
+    assert csv_header.split(",")[3:5] == expected
+    rows = json.loads(sherpa_cli("export", store, "--format", "json").stdout)
+    assert list(rows[0])[3:5] == expected
 
 
 # export

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -97,7 +98,10 @@ def test_importance_params_and_errors(mixed_study: sherpa.Study) -> None:
         parameter_importances(mixed_study, method="shap")
 
 
-def test_importance_needs_two_completed_trials() -> None:
+@pytest.mark.parametrize("function", [parameter_importances, plot_parameter_importance])
+def test_importance_needs_two_completed_trials_and_names_the_function_called(
+    function: object,
+) -> None:
     study = sherpa.Study(
         [sherpa.Continuous("x", [0, 1])],
         sherpa.algorithms.Iterate([{"x": 0.5}]),
@@ -108,10 +112,23 @@ def test_importance_needs_two_completed_trials() -> None:
     assert isinstance(trial, sherpa.Trial)
     study.add_observation(trial, 1.0)
     study.finalize(trial)
-    with pytest.raises(
-        ValueError, match="needs at least 2 completed trials with an objective; the study has 1"
-    ):
-        parameter_importances(study)
+    name = function.__name__  # type: ignore[attr-defined]
+    message = f"{name}: needs at least 2 completed trials with an objective; the study has 1"
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        function(study)  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("function", [parameter_importances, plot_parameter_importance])
+def test_importance_unknown_parameter_names_the_function_called(
+    mixed_study: sherpa.Study, function: object
+) -> None:
+    name = function.__name__  # type: ignore[attr-defined]
+    message = (
+        f"{name}: unknown parameter names ['momentum'] in params=['momentum']; the study's "
+        "parameters are ['activation', 'batch_size', 'dropout', 'lr', 'units']"
+    )
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        function(mixed_study, params=["momentum"])  # type: ignore[operator]
 
 
 def test_without_scikit_learn_auto_falls_back_to_binned() -> None:

@@ -107,3 +107,42 @@ def test_parallel_without_completed_trials() -> None:
     study.add_observation(trial, 1.0)
     with pytest.raises(ValueError, match="has no completed trial with an objective to plot"):
         plot_parallel_coordinates(study)
+
+
+def _three_decimal_study() -> sherpa.Study:
+    """30 trials whose objectives span 0.2-0.4, so the objective ticks read 0.200, 0.225, ..."""
+    study = sherpa.Study(
+        [sherpa.Continuous("x", [0, 1]), sherpa.Choice("mode", ["ok", "crash"])],
+        sherpa.algorithms.RandomSearch(max_num_trials=30, seed=1),
+        lower_is_better=True,
+        disable_dashboard=True,
+    )
+    for trial in study:
+        objective = 0.4 * (float(trial.parameters["x"]) - 0.3) ** 2 + 0.2
+        study.add_observation(trial, objective, iteration=1)
+        study.finalize(trial, "COMPLETED")
+    return study
+
+
+@pytest.mark.parametrize("source", ["three_decimals", "mixed"])
+def test_parallel_colorbar_leaves_the_objective_tick_labels_clear(
+    source: str, mixed_study: sherpa.Study, tmp_path: object
+) -> None:
+    study = _three_decimal_study() if source == "three_decimals" else mixed_study
+    figure = plot_parallel_coordinates(study, path=f"{tmp_path}/parallel.png")
+    host, *verticals, colorbar = figure.axes
+    objective = verticals[-1]
+    assert objective.get_label() == "Objective"
+
+    labels = [t for t in objective.get_yticklabels() if t.get_visible() and t.get_text()]
+    if source == "three_decimals":
+        assert [t.get_text() for t in labels][:3] == ["0.200", "0.225", "0.250"]
+    # The colorbar's left edge (its frame) must lie right of every objective tick label, and
+    # right of the host's rotated or plain "Objective" axis name.
+    bar_left = colorbar.get_window_extent().x0
+    assert len(labels) >= 4
+    for label in labels:
+        extent = label.get_window_extent()
+        assert extent.x1 < bar_left, (label.get_text(), extent.x1, bar_left)
+    (name,) = [t for t in host.get_xticklabels() if t.get_text() == "Objective"]
+    assert name.get_window_extent().x1 < bar_left

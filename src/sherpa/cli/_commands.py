@@ -3,6 +3,12 @@
 Each command takes the parsed arguments and the stream to write to, and returns the exit
 status. Problems the user can fix raise a :class:`~sherpa.exceptions.SherpaError` (the
 store's errors, or :class:`CommandError`), which the entry point prints as one line.
+
+Parameters and context metrics are listed in the order of ``study.results`` (and
+``results.csv``) everywhere: sorted by name. The table sorts them because a trial's
+parameters are more than the declared ones (algorithms add keys such as ``resource`` or
+``load_from``, in whatever order they arrive), and a sorted layout is the same for every
+trial and every run; it is SHERPA's layout (see :mod:`sherpa.study._results`).
 """
 
 from __future__ import annotations
@@ -71,8 +77,17 @@ def _close(study: Study) -> None:
 # status
 
 
-def _trial_lines(study: Study) -> list[_TrialLine]:
-    results = study.results
+def _parameter_columns(results: pd.DataFrame) -> list[str]:
+    """The parameter columns of ``study.results``: those between Iteration and Objective."""
+    columns = [str(column) for column in results.columns]
+    return columns[columns.index("Iteration") + 1 : columns.index("Objective")]
+
+
+def _sorted_by_name(values: dict[str, Any]) -> dict[str, Any]:
+    return {key: values[key] for key in sorted(values)}
+
+
+def _trial_lines(study: Study, results: pd.DataFrame) -> list[_TrialLine]:
     last: dict[int, int] = {}
     for number, iteration in zip(results["Trial-ID"], results["Iteration"], strict=True):
         last[int(number)] = max(int(iteration), last.get(int(number), 0))
@@ -125,10 +140,14 @@ def _summary(study: Study, lines: list[_TrialLine]) -> list[str]:
 
 
 def run_status(args: argparse.Namespace, out: TextIO) -> int:
-    """Print the study's trials as a table: id, status, last iteration, best objective."""
+    """Print the study's trials as a table: id, status, last iteration, best objective.
+
+    With ``--params``, one more column per parameter column of ``study.results``, in its order.
+    """
     study = load_study(args.store, args.study)
     try:
-        lines = _trial_lines(study)
+        results = study.results
+        lines = _trial_lines(study, results)
         summary = _summary(study, lines)
         if args.status:
             wanted = {TrialStatus(value) for value in args.status}
@@ -138,7 +157,7 @@ def run_status(args: argparse.Namespace, out: TextIO) -> int:
             lines.reverse()
         if args.limit is not None:
             lines = lines[: args.limit]
-        names = [p.name for p in study.parameters] if args.params else []
+        names = _parameter_columns(results) if args.params else []
     finally:
         _close(study)
 
@@ -177,19 +196,22 @@ def _best(study: Study) -> dict[str, Any]:
         "trial_id": trial.id,
         "objective": objective,
         "iteration": iteration,
-        "parameters": dict(trial.parameters),
-        "context": dict(context),
+        "parameters": _sorted_by_name(trial.parameters),
+        "context": _sorted_by_name(context),
     }
 
 
 def _print_mapping(title: str, values: dict[str, Any], out: TextIO) -> None:
     print(f"{title}:", file=out)
-    for key in sorted(values):
-        print(f"  {key}: {format_value(values[key])}", file=out)
+    for key, value in values.items():
+        print(f"  {key}: {format_value(value)}", file=out)
 
 
 def run_best(args: argparse.Namespace, out: TextIO) -> int:
-    """Print the best completed trial: its id, objective, iteration, parameters, context."""
+    """Print the best completed trial: its id, objective, iteration, parameters, context.
+
+    Parameters and context are sorted by name, as in ``study.results``, in text and JSON.
+    """
     study = load_study(args.store, args.study)
     try:
         best = _best(study)

@@ -41,6 +41,30 @@ Exit status: 0 success, 1 error, 2 usage error."""
 Handler = Callable[[argparse.Namespace, TextIO], int]
 
 
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser: it reports unknown arguments itself, with its own usage.
+
+    argparse hands a subcommand's unrecognized arguments back to the top-level parser, whose
+    error would show ``sherpa``'s usage instead of the subcommand's.
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+def _non_empty(text: str) -> str:
+    # An empty string is no path, study or address: reading it as the current directory, or
+    # as "every interface" for --host, would be a surprise.
+    if not text:
+        raise argparse.ArgumentTypeError(f"must not be empty; got {text!r}")
+    return text
+
+
 def _positive_int(text: str) -> int:
     try:
         value = int(text)
@@ -70,17 +94,18 @@ def _port(text: str) -> int:
 
 
 def _add_store(parser: argparse.ArgumentParser, *, study: bool = True) -> None:
-    parser.add_argument("store", metavar="PATH|URL", help=STORE_HELP)
+    parser.add_argument("store", metavar="PATH|URL", type=_non_empty, help=STORE_HELP)
     if study:
         parser.add_argument(
             "--study",
             metavar="NAME",
+            type=_non_empty,
             help="the study to read, when the store holds several",
         )
 
 
 def _command(
-    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
+    subparsers: argparse._SubParsersAction[_CommandParser],
     name: str,
     handler: Handler,
     summary: str,
@@ -91,7 +116,7 @@ def _command(
     return parser
 
 
-def _add_status(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_status(subparsers: argparse._SubParsersAction[_CommandParser]) -> None:
     parser = _command(
         subparsers,
         "status",
@@ -120,7 +145,7 @@ def _add_status(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     parser.add_argument("--params", action="store_true", help="add a column per parameter")
 
 
-def _add_best(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_best(subparsers: argparse._SubParsersAction[_CommandParser]) -> None:
     parser = _command(
         subparsers,
         "best",
@@ -133,7 +158,7 @@ def _add_best(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -
     parser.add_argument("--json", action="store_true", help="print one JSON object instead")
 
 
-def _add_export(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_export(subparsers: argparse._SubParsersAction[_CommandParser]) -> None:
     parser = _command(
         subparsers,
         "export",
@@ -146,11 +171,15 @@ def _add_export(subparsers: argparse._SubParsersAction[argparse.ArgumentParser])
     _add_store(parser)
     parser.add_argument("--format", choices=commands.EXPORT_FORMATS, required=True)
     parser.add_argument(
-        "-o", "--output", metavar="FILE", help="write to FILE instead of standard output"
+        "-o",
+        "--output",
+        metavar="FILE",
+        type=_non_empty,
+        help="write to FILE instead of standard output",
     )
 
 
-def _add_studies(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_studies(subparsers: argparse._SubParsersAction[_CommandParser]) -> None:
     parser = _command(
         subparsers,
         "studies",
@@ -161,7 +190,7 @@ def _add_studies(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]
     _add_store(parser, study=False)
 
 
-def _add_dashboard(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_dashboard(subparsers: argparse._SubParsersAction[_CommandParser]) -> None:
     parser = _command(
         subparsers,
         "dashboard",
@@ -173,6 +202,7 @@ def _add_dashboard(subparsers: argparse._SubParsersAction[argparse.ArgumentParse
     _add_store(parser)
     parser.add_argument(
         "--host",
+        type=_non_empty,
         default=DEFAULT_DASHBOARD_HOST,
         help=f"the address to listen on (default: {DEFAULT_DASHBOARD_HOST})",
     )
@@ -194,7 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
-    subparsers = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(
+        title="commands", dest="command", metavar="COMMAND", parser_class=_CommandParser
+    )
     for add in (_add_status, _add_best, _add_export, _add_studies, _add_dashboard):
         add(subparsers)
     return parser

@@ -179,6 +179,36 @@ def _resolve_method(method: str) -> str:
     return "fanova"
 
 
+def _importances(
+    function: str,
+    study: StudySource,
+    params: Sequence[str] | None,
+    method: str,
+    seed: int,
+    num_trees: int,
+) -> dict[str, float]:
+    """:func:`parameter_importances`, its errors naming ``function``, the one the user called."""
+    import numpy as np
+
+    chosen = _resolve_method(method)
+    seed = check_count("seed", seed, minimum=0)
+    num_trees = check_count("num_trees", num_trees, minimum=1)
+    data = load_plot_data(study)
+    parameters = data.select(function, params)
+    rows = data.final_rows(TrialStatus.COMPLETED)
+    if len(rows) < 2:
+        raise ValueError(
+            f"{function}: needs at least 2 completed trials with an objective; the study has "
+            f"{len(rows)}"
+        )
+    x = np.column_stack([_encode(p, rows[p.name].tolist()) for p in parameters])
+    y = rows["Objective"].astype(float).to_numpy()
+    fanova = chosen == "fanova"
+    shares = _fanova(x, y, seed, num_trees) if fanova else _binned(x, y, parameters)
+    ranked = sorted(zip((p.name for p in parameters), shares, strict=True), key=lambda t: -t[1])
+    return dict(ranked)
+
+
 def parameter_importances(
     study: StudySource,
     *,
@@ -215,26 +245,7 @@ def parameter_importances(
         >>> sherpa.plot.parameter_importances(study)  # doctest: +SKIP
         {'lr': 0.71, 'activation': 0.12, 'dropout': 0.01}
     """
-    import numpy as np
-
-    name = "parameter_importances"
-    chosen = _resolve_method(method)
-    seed = check_count("seed", seed, minimum=0)
-    num_trees = check_count("num_trees", num_trees, minimum=1)
-    data = load_plot_data(study)
-    parameters = data.select(name, params)
-    rows = data.final_rows(TrialStatus.COMPLETED)
-    if len(rows) < 2:
-        raise ValueError(
-            f"{name}: needs at least 2 completed trials with an objective; the study has "
-            f"{len(rows)}"
-        )
-    x = np.column_stack([_encode(p, rows[p.name].tolist()) for p in parameters])
-    y = rows["Objective"].astype(float).to_numpy()
-    fanova = chosen == "fanova"
-    shares = _fanova(x, y, seed, num_trees) if fanova else _binned(x, y, parameters)
-    ranked = sorted(zip((p.name for p in parameters), shares, strict=True), key=lambda t: -t[1])
-    return dict(ranked)
+    return _importances("parameter_importances", study, params, method, seed, num_trees)
 
 
 def plot_parameter_importance(
@@ -259,7 +270,9 @@ def plot_parameter_importance(
         The matplotlib figure; its axes holds one bar per parameter.
     """
     chosen = _resolve_method(method)
-    shares = parameter_importances(study, params=params, method=chosen, seed=seed)
+    shares = _importances(
+        "plot_parameter_importance", study, params, chosen, seed, DEFAULT_NUM_TREES
+    )
     names = list(shares)[::-1]
     values = [shares[n] for n in names]
 

@@ -148,7 +148,8 @@ def plot_parallel_coordinates(
     Returns:
         The matplotlib figure. Its first axes holds the lines (one ``LineCollection``); the
         vertical axes follow, one per entry of ``params`` and then ``Objective``, each with
-        its label set (``ax.get_label()``), then the colorbar.
+        its label set (``ax.get_label()``), then the colorbar. The figure uses the
+        constrained layout, which keeps the colorbar clear of the objective's tick labels.
 
     Raises:
         ValueError: no trial has completed with an objective, or ``params`` names an unknown
@@ -180,12 +181,15 @@ def plot_parallel_coordinates(
     from matplotlib.collections import LineCollection
 
     figure = new_figure(max(6.4, 1.6 * len(axes)), 4.8)
+    # The constrained layout measures the objective axis's tick labels (they grow with the
+    # objective's digits) and places the colorbar beyond them; a fixed pad cannot.
+    figure.set_layout_engine("constrained")
     host = figure.add_subplot()
     lines = LineCollection(segments, cmap=objective_colormap(lower), linewidths=1.4, alpha=0.85)
     lines.set_array(objective[order])
     host.add_collection(lines)
     _draw_axes(figure, host, axes)
-    colorbar = figure.colorbar(lines, ax=host, pad=0.09)
+    colorbar = figure.colorbar(lines, ax=host)
     colorbar.set_label("Objective")
     host.set_title(
         f"Parallel coordinates: {len(rows)} completed trial{'' if len(rows) == 1 else 's'} "
