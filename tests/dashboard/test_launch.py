@@ -20,7 +20,7 @@ import sherpa
 from sherpa.algorithms import Iterate
 from sherpa.dashboard import run_dashboard, start_dashboard
 from sherpa.dashboard._server import DEFAULT_PORT
-from sherpa.exceptions import StorageError
+from sherpa.exceptions import StorageError, StorageUnreachableError
 
 URL = re.compile(r"dashboard for study (\S+): (http://127\.0\.0\.1:(\d+)/\?token=(\S+))")
 
@@ -252,7 +252,7 @@ def test_run_dashboard_serves_a_finished_study_until_interrupted(tmp_path: Path)
 
 
 def test_run_dashboard_errors_name_what_is_wrong(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="path_or_storage: no sherpa store at"):
+    with pytest.raises(StorageUnreachableError, match="no sherpa store at"):
         run_dashboard(tmp_path / "nothing")
     with pytest.raises(TypeError, match="path_or_storage must be an output directory"):
         run_dashboard(42)  # type: ignore[arg-type]

@@ -1,87 +1,24 @@
-"""Find the store a command names (a directory, a database file or a URL) and its study.
+"""Open the store a command names (a directory, a database file or a URL) and pick its study.
 
-The command line only reads: before SQLAlchemy opens an SQLite file (which would create the
-schema in any database it is given), the file is checked, read-only, for sherpa's tables.
+The command line only reads: ``resolve_store_url`` checks an SQLite file, read-only, for
+sherpa's tables before SQLAlchemy opens it.
 """
 
 from __future__ import annotations
 
 import contextlib
-import sqlite3
-import urllib.parse
 from collections.abc import Iterator
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sherpa.exceptions import StorageError, StorageUnreachableError
-from sherpa.storage import DEFAULT_DB_FILENAME, is_sqlite_url, sqlite_url
-from sherpa.storage._urls import display_url, sqlite_path
+from sherpa.exceptions import StorageError
+from sherpa.storage._locate import resolve_store_url
+from sherpa.storage._urls import display_url
 
 if TYPE_CHECKING:
     from sherpa.storage import SQLStorage, StudyRecord
     from sherpa.study import Study
 
 __all__ = ["choose_study", "load_study", "open_storage", "resolve_store_url"]
-
-PRIVATE_POSTGRES_DIR = "postgres"
-"""Where ``optimize(storage="postgresql")`` keeps its private server's data."""
-
-
-def _check_sqlite_store(path: Path, shown: str) -> None:
-    uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
-    try:
-        with contextlib.closing(sqlite3.connect(uri, uri=True)) as conn:
-            found = conn.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'sherpa_studies'"
-            ).fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise StorageUnreachableError(
-            f"{shown!r} is not a sherpa store: it cannot be read as an SQLite database ({exc})"
-        ) from None
-    if found is None:
-        raise StorageUnreachableError(
-            f"{shown!r} is not a sherpa store: the SQLite database has no sherpa tables"
-        )
-
-
-def resolve_store_url(source: str) -> str:
-    """Return the database URL of the store that ``source`` names.
-
-    Args:
-        source: An output directory holding ``sherpa.db``, a store file, or a database URL.
-
-    Raises:
-        StorageUnreachableError: there is no sherpa store at ``source``.
-    """
-    if "://" in source:
-        if not is_sqlite_url(source):
-            return source
-        try:
-            path = Path(sqlite_path(source))
-        except ValueError as exc:
-            raise StorageUnreachableError(str(exc)) from None
-        if not path.is_file():
-            raise StorageUnreachableError(f"no sherpa store at {source!r}: {path} does not exist")
-        _check_sqlite_store(path, source)
-        return source
-
-    path = Path(source)
-    if path.is_dir():
-        if not (path / DEFAULT_DB_FILENAME).is_file():
-            hint = ""
-            if (path / PRIVATE_POSTGRES_DIR).is_dir():
-                hint = (
-                    f"; its store is the run's private PostgreSQL server in "
-                    f"{str(path / PRIVATE_POSTGRES_DIR)!r}: pass that server's URL while it runs"
-                )
-            raise StorageUnreachableError(
-                f"no sherpa store in directory {source!r}: it has no {DEFAULT_DB_FILENAME}{hint}"
-            )
-        path = path / DEFAULT_DB_FILENAME
-    elif not path.exists():
-        raise StorageUnreachableError(f"no sherpa store at {source!r}: no such file or directory")
-    _check_sqlite_store(path, source)
-    return sqlite_url(path)
 
 
 @contextlib.contextmanager

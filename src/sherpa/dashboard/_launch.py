@@ -6,11 +6,10 @@ import importlib.util
 import os
 import threading
 import weakref
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sherpa.logging import get_logger
-from sherpa.storage._urls import DEFAULT_DB_FILENAME, sqlite_url
+from sherpa.storage._locate import resolve_store_url
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -50,7 +49,7 @@ def store_url(path_or_storage: SQLStorage | str | os.PathLike[str]) -> str:
 
     Raises:
         TypeError: ``path_or_storage`` is none of these.
-        FileNotFoundError: there is no store at the path.
+        StorageUnreachableError: there is no sherpa store at the path.
     """
     url = getattr(path_or_storage, "url", None)
     if isinstance(url, str):
@@ -60,17 +59,7 @@ def store_url(path_or_storage: SQLStorage | str | os.PathLike[str]) -> str:
             "path_or_storage must be an output directory, a database file, a database URL "
             f"or an SQLStorage; got {path_or_storage!r}"
         )
-    text = os.fspath(path_or_storage)
-    if "://" in text:
-        return text
-    candidate = Path(text)
-    if candidate.is_dir():
-        candidate = candidate / DEFAULT_DB_FILENAME
-    if not candidate.is_file():
-        raise FileNotFoundError(
-            f"path_or_storage: no sherpa store at {text!r} (looked for {candidate})"
-        )
-    return sqlite_url(candidate)
+    return resolve_store_url(path_or_storage)
 
 
 def start_dashboard(

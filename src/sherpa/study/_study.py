@@ -30,7 +30,6 @@ from sherpa.exceptions import (
 )
 from sherpa.logging import get_logger
 from sherpa.parameters import Parameter, validate_parameters
-from sherpa.storage import DEFAULT_DB_FILENAME, sqlite_url
 from sherpa.study._results import ResultsTable
 from sherpa.trial import AlgorithmState, Trial, TrialStatus
 
@@ -605,20 +604,18 @@ class Study:
 
 
 def _store_url(path: str | os.PathLike[str]) -> str:
-    text = os.fspath(path)
-    if "://" in text:
-        return text
-    candidate = Path(text)
-    if candidate.is_dir():
-        candidate = candidate / DEFAULT_DB_FILENAME
-    if not candidate.is_file():
-        from sherpa.exceptions import StorageUnreachableError
+    from sherpa.exceptions import StorageUnreachableError
+    from sherpa.storage._locate import resolve_store_url
 
-        raise StorageUnreachableError(
-            f"no sherpa store at {text!r} (looked for {candidate}); Study.save writes only "
-            "results.csv: create the study with storage=... to be able to load it"
-        )
-    return sqlite_url(candidate)
+    try:
+        return resolve_store_url(path)
+    except StorageUnreachableError as exc:
+        if (Path(path) / "results.csv").is_file():
+            raise StorageUnreachableError(
+                f"{exc}; Study.save writes only results.csv: create the study with "
+                "storage=... to be able to load it"
+            ) from None
+        raise
 
 
 def _open_storage(storage: SQLStorage | str | None) -> SQLStorage | None:
