@@ -20,12 +20,15 @@ p99), errors (lock errors apart) and the rows in the store afterwards.
 
 (c) Write throughput as writers grow: ``--scaling-writers`` (1, 16, 64) sherpa trial
 processes at once, each writing ``--scaling-metrics`` (200) metrics as fast as it can (or
-``--scaling-interval`` seconds apart, starting out of step), on an SQLite file and on a
-private PostgreSQL server (``sherpa.storage.PrivatePostgres``, started by this script with
-its default settings, on 127.0.0.1), ``--scaling-rounds`` (3) rounds each, the two stores
-alternating; a fresh file or study each round. Each writer runs in a session of its own, as
-``LocalScheduler`` starts trials, with its autogroup at the benchmark's niceness. Same
-figures as (b).
+``--scaling-interval`` seconds apart, starting out of step), on the ``--scaling-stores``
+(``sqlite,postgresql``): an SQLite file, and a private PostgreSQL server
+(``sherpa.storage.PrivatePostgres``, started by this script with its default settings, on
+127.0.0.1) through the URL it hands trials on its host, its Unix socket; ``postgresql-tcp``
+is the same server through TCP loopback (``PostgresServer.tcp_url``), for comparison.
+``--scaling-rounds`` (3) rounds each, the stores alternating; a fresh file or study each
+round. Each writer runs in a session of its own, as ``LocalScheduler`` starts trials, with
+its autogroup at the benchmark's niceness. Same figures as (b), and the writers' own CPU
+time per call (the server's is not counted).
 
 Goals (project issues): sherpa's store cost per trial at most a fifth of Optuna's; with 16
 writers, no lock errors and a ``send_metrics`` p99 under 50 ms; on PostgreSQL, no write
@@ -33,7 +36,7 @@ errors at 64 writers and a ``send_metrics`` p99 under 50 ms.
 
 Usage: python benchmarks/store.py [--parts abc] [--trials 3000] [--compare-trials 500]
 [--writers 16] [--metrics 200] [--rounds 3] [--scaling-writers 1,16,64]
-[--scaling-metrics 200] [--scaling-rounds 3]
+[--scaling-metrics 200] [--scaling-rounds 3] [--scaling-stores sqlite,postgresql]
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ sys.stdin.readline()
 latencies, errors = [], []
 if interval:
     time.sleep(random.random() * interval)  # paced writers start out of step
-begin = time.monotonic()
+begin, cpu = time.monotonic(), time.process_time()
 for i in range(1, n + 1):
     if interval and i > 1:
         time.sleep(interval)
@@ -95,8 +98,9 @@ for i in range(1, n + 1):
             cause = cause.__cause__ or cause.__context__
         errors.append(" <- ".join(chain))
     latencies.append(time.perf_counter() - start)
-end = time.monotonic()
-print(json.dumps({"begin": begin, "end": end, "latencies": latencies, "errors": errors}))
+end, cpu = time.monotonic(), time.process_time() - cpu
+report = {"begin": begin, "end": end, "cpu_s": cpu, "latencies": latencies, "errors": errors}
+print(json.dumps(report))
 """
 
 SHERPA_WRITER = (
@@ -304,18 +308,28 @@ def summarize_writers(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "p99_ms": percentile(latencies, 99) * 1000,
         "worst_round_p99_ms": max(r["p99_ms"] for r in per_round),
         "max_ms": max(latencies) * 1000,
+        "writer_cpu_ms_per_call": 1000
+        * sum(r["cpu_s"] for one in rounds for r in one["reports"])
+        / len(latencies),
     }
 
 
 # (c)
 
-STORES = ("sqlite", "postgresql")
+STORES = ("sqlite", "postgresql", "postgresql-tcp")
+"""``postgresql``: the URL the server hands trials on its host (its Unix socket);
+``postgresql-tcp``: the same server through TCP loopback (its ``tcp_url``)."""
 
 
 def store_scaling(
-    counts: list[int], metrics: int, rounds: int, root: Path, interval: float
+    counts: list[int],
+    metrics: int,
+    rounds: int,
+    root: Path,
+    interval: float,
+    stores: tuple[str, ...] = STORES[:2],
 ) -> dict[str, dict[int, dict[str, Any]]]:
-    """Rounds of ``n`` writers for each count, on SQLite and on a private PostgreSQL server.
+    """Rounds of ``n`` writers for each count and store; the stores alternate each round.
 
     Each writer runs in a session of its own, as the trials of ``LocalScheduler`` do.
     """
@@ -327,9 +341,10 @@ def store_scaling(
     try:
         for n in counts:
             for k in range(rounds):
-                order = STORES if k % 2 == 0 else STORES[::-1]
+                order = stores if k % 2 == 0 else stores[::-1]
                 for store in order:
-                    url = server.url if store == "postgresql" else None
+                    urls = {"postgresql": server.url, "postgresql-tcp": server.tcp_url}
+                    url = urls.get(store)
                     one = sherpa_writers(
                         n,
                         metrics,
@@ -344,7 +359,7 @@ def store_scaling(
     finally:
         server.stop()
     return {
-        store: {n: summarize_writers(collected[(store, n)]) for n in counts} for store in STORES
+        store: {n: summarize_writers(collected[(store, n)]) for n in counts} for store in stores
     }
 
 
@@ -366,14 +381,15 @@ def print_scaling(
                 [
                     store, n, f"{w['metrics_per_s']:.0f}", f"{w['p50_ms']:.2f}",
                     f"{w['p90_ms']:.2f}", f"{w['p99_ms']:.2f}",
-                    f"{w['worst_round_p99_ms']:.2f}", f"{w['max_ms']:.1f}", w["errors"],
+                    f"{w['worst_round_p99_ms']:.2f}", f"{w['max_ms']:.1f}",
+                    f"{w['writer_cpu_ms_per_call']:.3f}", w["errors"],
                     f"{w['rows_in_store']}/{expected}",
                 ]
             )  # fmt: skip
     print_table(
         [
             "store", "writers", "metrics/s", "p50 ms", "p90 ms", "p99 ms",
-            "worst round p99", "max ms", "errors", "rows stored",
+            "worst round p99", "max ms", "writer CPU ms/call", "errors", "rows stored",
         ],
         rows,
     )  # fmt: skip
@@ -381,6 +397,8 @@ def print_scaling(
         for n, w in by_count.items():
             if w["error_samples"]:
                 print(f"{store}, {n} writers, errors, e.g.: {w['error_samples']}")
+    if "postgresql" not in scaling:
+        return {}
     most = max(scaling["postgresql"])
     pg = scaling["postgresql"][most]
     goals = {
@@ -434,12 +452,20 @@ def main() -> None:
         default=0.0,
         help="(c) seconds each writer waits between metrics (0: as fast as it can)",
     )
+    parser.add_argument(
+        "--scaling-stores",
+        default="sqlite,postgresql",
+        help=f"(c) stores, comma-separated, of {', '.join(STORES)}",
+    )
     args = parser.parse_args()
     if args.quick:
         args.trials, args.compare_trials, args.writers, args.metrics = 200, 30, 4, 20
         args.rounds = 1
         args.scaling_writers, args.scaling_metrics, args.scaling_rounds = "1,4", 20, 1
     counts = [int(n) for n in args.scaling_writers.split(",")]
+    stores = tuple(args.scaling_stores.split(","))
+    if set(stores) - set(STORES) or not stores:
+        parser.error(f"--scaling-stores must name some of {STORES}; got {args.scaling_stores!r}")
     if set(args.parts) - set("abc") or not args.parts:
         parser.error(f"--parts must be letters of 'abc'; got {args.parts!r}")
 
@@ -453,9 +479,14 @@ def main() -> None:
         if "a" in args.parts or "b" in args.parts:
             payload.update(run_ab(args, root))
         if "c" in args.parts:
-            print("(c) writers on SQLite and PostgreSQL")
+            print(f"(c) writers on {', '.join(stores)}")
             scaling = store_scaling(
-                counts, args.scaling_metrics, args.scaling_rounds, root, args.scaling_interval
+                counts,
+                args.scaling_metrics,
+                args.scaling_rounds,
+                root,
+                args.scaling_interval,
+                stores,
             )
             payload["c_scaling"] = scaling
     print()

@@ -166,7 +166,12 @@ def test_optimize_private_postgres_runs_on_db_port_and_stops_the_server(
     assert not (out / "sherpa.db").exists()
     assert processes_in(data) == []
     assert not port_accepts(port)
-    assert f"listening on 127.0.0.1 port {port}" in caplog.text
+    sockets = out / "postgres" / "socket"
+    assert (
+        f"listening on 127.0.0.1 port {port} and in {sockets}; trials connect through its "
+        "Unix socket" in caplog.text
+    )
+    assert stat.S_IMODE(sockets.stat().st_mode) == 0o700
     assert "private PostgreSQL server stopped; its data stays in" in caplog.text
     secret = out / "postgres" / "password"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600

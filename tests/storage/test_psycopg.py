@@ -15,6 +15,7 @@ import pytest
 from sherpa.exceptions import StorageUnreachableError
 from sherpa.storage import PrivatePostgres, SQLStorage, _psycopg, _server
 from sherpa.storage._channel import TrialChannel
+from sherpa.storage._urls import server_address
 
 
 def _skip(reason: str) -> None:
@@ -49,10 +50,35 @@ def _skip(reason: str) -> None:
             },
         ),
         ("postgres://node7.cluster", {"host": "node7.cluster", "connect_timeout": 30}),
+        (
+            "postgresql+psycopg://sherpa:pw@:5433/postgres?host=/run/out%20a/postgres/socket",
+            {
+                "host": "/run/out a/postgres/socket",
+                "port": 5433,
+                "user": "sherpa",
+                "password": "pw",
+                "dbname": "postgres",
+                "connect_timeout": 30,
+            },
+        ),
     ],
 )
 def test_connection_arguments_from_url(url: str, expected: dict[str, object]) -> None:
     assert _psycopg.connection_arguments(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql+psycopg://u:pw@db.example:5433/d", "host 'db.example', port 5433"),
+        ("postgresql://u@[::1]/d?sslmode=require", "host '[::1]', port default"),
+        ("postgresql://h:5/d?sslmode=require", "host 'h', port 5"),
+        ("postgresql://u:pw@:5433/d?host=/run/s%20t", "Unix socket in '/run/s t', port 5433"),
+        ("postgresql://u@/d?host=/run/s", "Unix socket in '/run/s', port default"),
+    ],
+)
+def test_server_address_names_host_or_socket_directory(url: str, expected: str) -> None:
+    assert server_address(url) == expected
 
 
 def test_connection_arguments_bad_port_raises_without_password() -> None:

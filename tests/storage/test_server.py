@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
 import signal
 import socket
@@ -96,8 +97,10 @@ def started() -> Iterator[Callable[..., PostgresServer]]:
     _programs_or_skip()
     servers: list[PostgresServer] = []
 
-    def start(output_dir: Path, **config: object) -> PostgresServer:
-        server = PrivatePostgres(**config).start(output_dir)  # type: ignore[arg-type]
+    def start(output_dir: Path, *, spans_hosts: bool = False, **config: object) -> PostgresServer:
+        server = PrivatePostgres(**config).start(  # type: ignore[arg-type]
+            output_dir, spans_hosts=spans_hosts
+        )
         servers.append(server)
         return server
 
@@ -114,13 +117,17 @@ def test_private_postgres_start_serves_store_with_private_files_and_stop_leaves_
     pid, port = server.pid, server.port
 
     assert server.directory == out / "postgres"
-    assert server.url.startswith("postgresql+psycopg://sherpa:")
-    assert server.url.endswith(f"@127.0.0.1:{port}/postgres")
+    assert server.socket_directory == out / "postgres" / "socket"
     password = (out / "postgres" / "password").read_text().strip()
-    assert len(password) == 43 and f":{password}@" in server.url
+    assert len(password) == 43
+    login = f"postgresql+psycopg://sherpa:{password}@"
+    assert server.tcp_url == f"{login}127.0.0.1:{port}/postgres"
+    assert server.url == f"{login}:{port}/postgres?host={out}/postgres/socket"
     assert loose_modes(out / "postgres") == []
-    for name in ("", "password", "server.log", "data"):
+    for name in ("", "password", "server.log", "data", "socket"):
         assert (out / "postgres" / name).stat().st_uid == server_uid(), name
+    assert stat.S_IMODE((out / "postgres" / "socket").stat().st_mode) == 0o700
+    assert (out / "postgres" / "socket" / f".s.PGSQL.{port}").is_socket()
     assert stat.S_IMODE((out / "postgres" / "password").stat().st_mode) == 0o600
     assert stat.S_IMODE((out / "postgres" / "server.log").stat().st_mode) == 0o600
     assert password not in repr(server)
@@ -131,6 +138,7 @@ def test_private_postgres_start_serves_store_with_private_files_and_stop_leaves_
     server.stop()
     assert not process_exists(pid)
     assert not port_accepts(port)
+    assert list((out / "postgres" / "socket").iterdir()) == []
     assert (out / "postgres" / "data" / "PG_VERSION").is_file()
     assert not (out / "postgres" / "data" / "postmaster.pid").exists()
     server.stop()  # a second stop does nothing
@@ -218,12 +226,83 @@ def test_private_postgres_as_root_without_reachable_output_dir_uses_temporary_di
     assert server.directory.name.startswith("sherpa-postgres-")
     assert not server.keep_data
     assert loose_modes(server.directory) == []
+    assert server.socket_directory == server.directory / "socket"
     storage = SQLStorage(server.url)
     assert storage.list_studies() == []
     storage.close()
     server.stop()
     assert not server.directory.exists()
     assert not (blocked / "out" / "postgres").exists()
+
+
+def server_address_of(url: str) -> tuple[str | None, str | None]:
+    """The server's address of a psycopg connection to ``url``: (address, socket dir)."""
+    import psycopg
+
+    from sherpa.storage._psycopg import connection_arguments
+
+    with psycopg.connect(**connection_arguments(url)) as conn:
+        row = conn.execute("SELECT host(inet_server_addr()), current_setting('port')").fetchone()
+        assert row is not None
+        return row[0], conn.info.host if conn.info.host.startswith("/") else None
+
+
+def test_private_postgres_hands_trials_on_this_host_its_private_unix_socket(
+    started: Callable[..., PostgresServer],
+    reachable_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sherpa
+
+    server = started(reachable_dir, keep_data=False)
+    assert server_address_of(server.url) == (None, str(server.socket_directory))
+    assert server_address_of(server.tcp_url) == ("127.0.0.1", None)
+
+    storage = SQLStorage(server.url)  # the runner's side (SQLAlchemy) takes it too
+    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
+    storage.create_trial(study_id, 1, {})
+    monkeypatch.setenv("SHERPA_TRIAL_ID", "1")
+    client = sherpa.Client(db_url=server.url, study_id=str(study_id))
+    client.send_metrics(client.get_trial(), iteration=1, objective=0.5)
+    client.close()
+    assert [o.objective for o in storage.read_observations(study_id)] == [0.5]
+    storage.close()
+
+
+@pytest.mark.parametrize(
+    ("config", "spans_hosts"),
+    [({}, True), ({"unix_socket": False}, False), ({"host": "127.0.0.1"}, False)],
+)
+def test_private_postgres_hands_tcp_url_to_other_hosts_or_when_asked(
+    started: Callable[..., PostgresServer],
+    reachable_dir: Path,
+    config: dict[str, object],
+    spans_hosts: bool,
+) -> None:
+    listen = {"listen": "127.0.0.1"} if spans_hosts else {}
+    server = started(reachable_dir, keep_data=False, spans_hosts=spans_hosts, **listen, **config)
+    assert server.url == server.tcp_url
+    assert server.url.endswith(f"@127.0.0.1:{server.port}/postgres")
+    assert server_address_of(server.url) == ("127.0.0.1", None)
+
+
+def test_private_postgres_socket_goes_to_a_temporary_directory_when_its_path_is_too_long(
+    started: Callable[..., PostgresServer], reachable_dir: Path
+) -> None:
+    deep = reachable_dir / ("d" * 60) / ("e" * 40)
+    deep.mkdir(parents=True)
+    for directory in (deep.parent, deep):
+        directory.chmod(0o711)
+    server = started(deep)
+    sockets = server.socket_directory
+    assert sockets.parent == Path(tempfile.gettempdir())
+    assert sockets.name.startswith("sherpa-postgres-socket-")
+    assert stat.S_IMODE(sockets.stat().st_mode) == 0o700
+    assert sockets.stat().st_uid == server_uid()
+    assert server_address_of(server.url) == (None, str(sockets))
+    server.stop()
+    assert not sockets.exists()
+    assert (deep / "postgres" / "data" / "PG_VERSION").is_file()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="user= is only for a runner running as root")
@@ -282,6 +361,7 @@ def test_find_postgres_programs_prefers_path_then_newest_version(
         ({"host": "a b"}, ValueError, "host must be a non-empty host name.*got 'a b'"),
         ({"user": "x'y"}, ValueError, 'user must be .*got "x\'y"'),
         ({"keep_data": 1}, TypeError, "keep_data must be a bool; got 1"),
+        ({"unix_socket": "yes"}, TypeError, "unix_socket must be a bool; got 'yes'"),
     ],
 )
 def test_private_postgres_rejects_bad_arguments(
@@ -343,15 +423,17 @@ def test_hba_accepts_only_password_logins_and_remote_hosts_only_off_loopback() -
     ]
 
 
+@pytest.mark.parametrize("through", ["tcp_url", "url"])
 def test_client_refused_connection_names_host_and_port(
     started: Callable[..., PostgresServer],
     reachable_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
+    through: str,
 ) -> None:
     import sherpa
 
     server = started(reachable_dir, keep_data=False)
-    url, port = server.url, server.port
+    url, port = getattr(server, through), server.port
     storage = SQLStorage(url)
     study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
     storage.create_trial(study_id, 1, {})
@@ -362,10 +444,18 @@ def test_client_refused_connection_names_host_and_port(
     client.send_metrics(trial, iteration=1, objective=0.5)
     server.stop()
 
-    where = (
-        rf"store 'postgresql\+psycopg://sherpa:\*\*\*@127\.0\.0\.1:{port}/postgres' "
-        rf"cannot be reached \(host '127\.0\.0\.1', port {port}\): .*Connection refused"
-    )
+    if through == "tcp_url":
+        where = (
+            rf"store 'postgresql\+psycopg://sherpa:\*\*\*@127\.0\.0\.1:{port}/postgres' "
+            rf"cannot be reached \(host '127\.0\.0\.1', port {port}\): .*Connection refused"
+        )
+    else:
+        sockets = re.escape(str(server.socket_directory))
+        where = (
+            rf"store 'postgresql\+psycopg://sherpa:\*\*\*@:{port}/postgres\?host={sockets}' "
+            rf"cannot be reached \(Unix socket in '{sockets}', port {port}\): "
+            r".*No such file or directory"
+        )
     with pytest.raises(StorageUnreachableError, match=where) as lost:
         client.send_metrics(trial, iteration=2, objective=0.25)
     client.close()

@@ -8,6 +8,15 @@ directory and readable only by the server's user (mode 0700 and 0600)::
     output_dir/postgres/data/        the database cluster (``initdb``)
     output_dir/postgres/password     the superuser's password, generated for this cluster
     output_dir/postgres/server.log   the server's log
+    output_dir/postgres/socket/      its Unix socket, for trials on this host
+
+Trials on the runner's host (a scheduler whose ``spans_hosts`` is False) connect through the
+server's Unix socket rather than TCP loopback: each round trip costs less, and the socket's
+directory is private (inside the server's directory, mode 0700), so no other local user can
+even reach the login. A runner running as root and its trials (root too) pass that mode; a
+trial running as another user must use TCP (``PrivatePostgres(unix_socket=False)``). When the
+socket's path would be too long for the system (about 107 bytes) the socket goes to a new
+private directory under the system's temporary directory, removed when the server stops.
 
 The superuser ``sherpa`` logs in with that password (SCRAM-SHA-256); no other login is
 accepted. The data stays after the run, as SHERPA kept its database: a later
@@ -82,6 +91,10 @@ PROGRAMS = ("initdb", "postgres")
 MAX_CONNECTIONS = 200
 """Connections the server accepts: one per running trial, plus the runner and dashboard."""
 
+_SOCKET_NAME = ".s.PGSQL.{port}"
+_MAX_SOCKET_PATH = 107
+"""The longest Unix socket path Linux takes (``sun_path`` is 108 bytes with its NUL)."""
+
 START_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 30.0
 _POLL_S = 0.01
@@ -150,6 +163,8 @@ class PrivatePostgres:
         bindir: The directory of ``initdb`` and ``postgres``; searched for when None.
         keep_data: Keep the server's directory after the run (the default), or remove it
             when the server stops, with any data earlier runs left there.
+        unix_socket: Hand trials on this host (``spans_hosts`` False, no ``host``) a URL
+            through the server's private Unix socket (the default), or False for TCP.
 
     Example:
         >>> import sherpa
@@ -163,6 +178,7 @@ class PrivatePostgres:
     user: str | None = None
     bindir: str | os.PathLike[str] | None = None
     keep_data: bool = True
+    unix_socket: bool = True
 
     def __post_init__(self) -> None:
         port = self.port
@@ -176,8 +192,9 @@ class PrivatePostgres:
                 raise ValueError(
                     f"{name} must be a non-empty host name, address or user name; got {value!r}"
                 )
-        if not isinstance(self.keep_data, bool):
-            raise TypeError(f"keep_data must be a bool; got {self.keep_data!r}")
+        for flag in ("keep_data", "unix_socket"):
+            if not isinstance(getattr(self, flag), bool):
+                raise TypeError(f"{flag} must be a bool; got {getattr(self, flag)!r}")
 
     @property
     def is_loopback(self) -> bool:
@@ -216,7 +233,8 @@ class PrivatePostgres:
                 "pip install sherpa[postgres]"
             )
         listen = self.listen_address(spans_hosts=spans_hosts)
-        return PostgresServer._start(self, bindir, Path(output_dir), listen, log_level)
+        local = self.unix_socket and not spans_hosts and self.host is None
+        return PostgresServer._start(self, bindir, Path(output_dir), listen, log_level, local)
 
 
 def _is_plain(value: str) -> bool:
@@ -354,9 +372,12 @@ class PostgresServer:
 
     Attributes:
         url: The database URL of the store, with the password: hand it only to trials.
-        port: The TCP port it listens on.
+            Through the Unix socket when trials run on this host, else :attr:`tcp_url`.
+        tcp_url: The same store's URL through TCP, at the host trials are told to use.
+        port: The TCP port it listens on (the Unix socket's name carries it too).
         listen: The address it binds.
         directory: Its directory (data, password file, log).
+        socket_directory: The private directory (mode 0700) of its Unix socket.
         keep_data: Whether :meth:`stop` leaves the directory in place.
     """
 
@@ -365,16 +386,20 @@ class PostgresServer:
         process: subprocess.Popen[bytes],
         *,
         url: str,
+        tcp_url: str,
         port: int,
         listen: str,
         directory: Path,
+        socket_directory: Path,
         keep_data: bool,
     ) -> None:
         self._process: subprocess.Popen[bytes] | None = process
         self.url = url
+        self.tcp_url = tcp_url
         self.port = port
         self.listen = listen
         self.directory = directory
+        self.socket_directory = socket_directory
         self.keep_data = keep_data
         self._level = logging.INFO
 
@@ -391,7 +416,13 @@ class PostgresServer:
 
     @classmethod
     def _start(
-        cls, config: PrivatePostgres, bindir: Path, output_dir: Path, listen: str, level: int
+        cls,
+        config: PrivatePostgres,
+        bindir: Path,
+        output_dir: Path,
+        listen: str,
+        level: int,
+        local: bool,
     ) -> PostgresServer:
         run_as = _server_user(config.user)
         output_dir.mkdir(parents=True, exist_ok=True)
@@ -408,31 +439,44 @@ class PostgresServer:
                 stat.filemode(blocked.stat().st_mode),
                 directory,
             )
+        sockets: Path | None = None
         try:
             password = _prepare(bindir, directory, run_as)
             (directory / "data" / "pg_hba.conf").write_text(_hba_lines(listen))
+            sockets = _socket_directory(directory, run_as)
             _stop_leftover(directory / "data")
-            process, port = _launch(bindir, directory, run_as, listen, config.port)
+            process, port = _launch(bindir, directory, run_as, listen, config.port, sockets)
         except BaseException:
+            if sockets is not None and not sockets.is_relative_to(directory):
+                shutil.rmtree(sockets, ignore_errors=True)
             if not keep_data or blocked is not None:
                 shutil.rmtree(directory, ignore_errors=True)
             raise
-        password_q = urllib.parse.quote(password, safe="")
+        login = f"postgresql+psycopg://{SUPERUSER}:{urllib.parse.quote(password, safe='')}@"
         host = _url_host(listen, config.host)
-        url = f"postgresql+psycopg://{SUPERUSER}:{password_q}@{host}:{port}/{DATABASE}"
+        tcp_url = f"{login}{host}:{port}/{DATABASE}"
+        socket_query = urllib.parse.quote(os.fspath(sockets), safe="/")
+        url = f"{login}:{port}/{DATABASE}?host={socket_query}" if local else tcp_url
         server = cls(
-            process, url=url, port=port, listen=listen, directory=directory, keep_data=keep_data
+            process,
+            url=url,
+            tcp_url=tcp_url,
+            port=port,
+            listen=listen,
+            directory=directory,
+            socket_directory=sockets,
+            keep_data=keep_data,
         )
         server._level = level
         _logger.log(
             level,
-            "private PostgreSQL server (pid %d) listening on %s port %d; trials connect to "
-            "%s:%d; data in %s",
+            "private PostgreSQL server (pid %d) listening on %s port %d and in %s; trials "
+            "connect %s; data in %s",
             process.pid,
             listen,
             port,
-            host,
-            port,
+            sockets,
+            "through its Unix socket" if local else f"to {host}:{port}",
             directory,
         )
         return server
@@ -446,6 +490,8 @@ class PostgresServer:
         if process is None:
             return
         _shut_down(process)
+        if not self.socket_directory.is_relative_to(self.directory):
+            shutil.rmtree(self.socket_directory, ignore_errors=True)
         if self.keep_data:
             _logger.log(
                 self._level,
@@ -474,6 +520,25 @@ class PostgresServer:
     def __repr__(self) -> str:
         state = "running" if self._process is not None else "stopped"
         return f"PostgresServer({self.listen}:{self.port}, {self.directory}, {state})"
+
+
+def _socket_directory(directory: Path, run_as: _RunAs) -> Path:
+    """The private directory (mode 0700, owned by the server's user) for the Unix socket.
+
+    ``directory/socket`` unless the socket's path there would be too long for the system,
+    or holds a space, quote or comma (``unix_socket_directories`` is a list); then a new
+    directory under the system's temporary directory.
+    """
+    chosen = directory / "socket"
+    path = os.fspath(chosen / _SOCKET_NAME.format(port=65535))
+    if len(path) > _MAX_SOCKET_PATH or not _is_plain(path):  # a list setting: no quoting
+        chosen = Path(tempfile.mkdtemp(prefix="sherpa-postgres-socket-"))
+    else:
+        chosen.mkdir(mode=0o700, exist_ok=True)
+    chosen.chmod(0o700)
+    if run_as.name is not None:
+        os.chown(chosen, run_as.uid, -1)
+    return chosen
 
 
 def _prepare(bindir: Path, directory: Path, run_as: _RunAs) -> str:
@@ -554,14 +619,19 @@ def _running(pid: int) -> bool:
 
 
 def _launch(
-    bindir: Path, directory: Path, run_as: _RunAs, listen: str, port: int | None
+    bindir: Path,
+    directory: Path,
+    run_as: _RunAs,
+    listen: str,
+    port: int | None,
+    sockets: Path,
 ) -> tuple[subprocess.Popen[bytes], int]:
     """Start ``postgres`` and wait until it accepts connections; retry a free port once."""
     for attempt in range(3):
         chosen = port if port is not None else _free_port(listen)
         if port is not None:
             _check_port_free(listen, port)
-        process = _spawn(bindir, directory, run_as, listen, chosen)
+        process = _spawn(bindir, directory, run_as, listen, chosen, sockets)
         try:
             if _wait_ready(process, directory / "data"):
                 return process, chosen
@@ -579,7 +649,7 @@ def _launch(
 
 
 def _spawn(
-    bindir: Path, directory: Path, run_as: _RunAs, listen: str, port: int
+    bindir: Path, directory: Path, run_as: _RunAs, listen: str, port: int, sockets: Path
 ) -> subprocess.Popen[bytes]:
     log = directory / "server.log"
     descriptor = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
@@ -590,7 +660,8 @@ def _spawn(
         settings = {
             "listen_addresses": listen,
             "port": str(port),
-            "unix_socket_directories": "",
+            "unix_socket_directories": os.fspath(sockets),
+            "unix_socket_permissions": "0700",
             "max_connections": str(MAX_CONNECTIONS),
             "password_encryption": "scram-sha-256",
             # As SQLite's WAL mode with synchronous=NORMAL: a commit does not wait for its

@@ -57,10 +57,16 @@ def display_url(url: str) -> str:
 
 
 def server_address(url: str) -> str:
-    """Return ``host HOST, port PORT`` of a server database URL, for error messages."""
-    rest = url.partition("://")[2]
-    hostport = rest.partition("/")[0].rpartition("@")[2].partition("?")[0]
+    """Return ``host HOST, port PORT`` of a server database URL, for error messages.
+
+    A ``host`` query parameter naming a directory (a Unix socket's) is shown as such.
+    """
+    rest, _, query = url.partition("://")[2].partition("?")
+    hostport = rest.partition("/")[0].rpartition("@")[2]
     host, _, port = hostport.rpartition(":") if not hostport.endswith("]") else (hostport, "", "")
-    if not host:
+    if not host and not hostport.startswith(":"):
         host, port = port, ""
+    host = dict(urllib.parse.parse_qsl(query)).get("host", host)
+    if host.startswith("/"):
+        return f"Unix socket in {host!r}, port {port or 'default'}"
     return f"host {host or 'localhost'!r}, port {port or 'default'}"
