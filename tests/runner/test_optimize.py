@@ -861,8 +861,8 @@ def test_optimize_warns_before_replacing_an_earlier_run(
     assert best["Objective"] == 0.25
     out = (tmp_path / "out").resolve()
     assert capfd.readouterr().err == (
-        f"[sherpa WARNING] output_dir {out} holds an earlier run; its results.csv and job logs "
-        "will be replaced (the earlier study stays in sherpa.db)\n"
+        f"[sherpa WARNING] output_dir {out} holds an earlier run; its results.csv will be "
+        "replaced (the earlier study stays in sherpa.db, and its job logs stay in jobs/)\n"
     )
     assert len(SQLStorage(sqlite_url(out / "sherpa.db")).list_studies()) == 2
 

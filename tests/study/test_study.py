@@ -147,10 +147,11 @@ def test_add_observation_rejects_repeats_and_strangers() -> None:
 def test_finalize_rules() -> None:
     study = _study()
     trial = study.get_suggestion()
-    with pytest.raises(ValueError, match="status must be COMPLETED, FAILED or STOPPED"):
-        study.finalize(trial, "INTERMEDIATE")
-    with pytest.raises(ValueError, match="status must be one of"):
-        study.finalize(trial, "DONE")
+    for bad in ("INTERMEDIATE", "DONE", 3):
+        with pytest.raises(
+            ValueError, match=rf"^status must be COMPLETED, FAILED or STOPPED; got {bad!r}$"
+        ):
+            study.finalize(trial, bad)  # type: ignore[arg-type]
     study.finalize(trial, "FAILED")
     with pytest.raises(TrialFinishedError, match="already FAILED"):
         study.finalize(trial)

@@ -569,8 +569,8 @@ def optimize(
         url = url if isinstance(url, str) else sqlite_url(directory / DEFAULT_DB_FILENAME)
         if (directory / RESULTS_FILENAME).exists():
             _logger.warning(
-                "output_dir %s holds an earlier run; its results.csv and job logs will be "
-                "replaced (the earlier study stays in %s)",
+                "output_dir %s holds an earlier run; its results.csv will be replaced (the "
+                "earlier study stays in %s, and its job logs stay in jobs/)",
                 directory,
                 DEFAULT_DB_FILENAME if storage is None else display_url(url),
             )

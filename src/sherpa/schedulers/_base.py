@@ -99,7 +99,9 @@ def check_resources(resources: object, *, mapping_hint: str = "") -> list[Any] |
         )
     values = list(resources)
     if not values:
-        raise ValueError("resources must name at least one resource, or be None")
+        raise ValueError(
+            f"resources must name at least one resource, or be None; got {resources!r}"
+        )
     return values
 
 

@@ -180,13 +180,16 @@ def _run_job(spec: _TaskSpec) -> _Outcome:
     except OSError as exc:
         error = f"cannot write the job log {log} on {host}: {exc}"
         return _report_end(worker, spec, _Outcome(None, False, error))
+    start_error: str | None = None
     with out:
         try:
             process = _start_process(spec, out)
         except OSError as exc:
             message = f"DaskScheduler: cannot start {spec.argv!r} on {host}: {exc}"
             out.write(message.encode() + b"\n")
-            return _report_end(worker, spec, _Outcome(None, False, message))
+            start_error = message
+    if start_error is not None:  # reported once the log is closed, so the runner can read it
+        return _report_end(worker, spec, _Outcome(None, False, start_error))
 
     job = _WorkerJob(process)
     _register(spec.key, job)

@@ -368,8 +368,10 @@ class Study:
             ValueError: ``status`` is not a final status, or the trial was already finalized.
         """
         state = self._state_of(trial)
-        final = TrialStatus.parse(status)
-        if not final.is_finished:
+        final = status if isinstance(status, TrialStatus) else None
+        if isinstance(status, str) and status.upper() in TrialStatus.__members__:
+            final = TrialStatus(status.upper())
+        if final is None or not final.is_finished:
             raise ValueError(f"status must be COMPLETED, FAILED or STOPPED; got {status!r}")
         if state.status.is_finished:
             raise TrialFinishedError(f"trial {trial.id} is already {state.status.value}")
