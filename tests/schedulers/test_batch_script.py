@@ -6,6 +6,7 @@ the working directory, the exit record for each way a job can end, and signal ha
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
@@ -368,3 +369,39 @@ def test_job_script_forwards_usr1_silently_when_the_whole_job_got_it(
     assert process.stderr is not None
     assert process.stderr.read() == ""
     assert exit_file.read_text() == f"exit {128 + signal.SIGUSR1}\n"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_job_script_stops_the_trial_when_a_signal_beats_the_childs_pid(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    # Under load the trial can start (and write its pid file) before the script has run
+    # "sherpa_child=$!": hold the script in that window, then signal it.
+    exit_file = tmp_path / "job.exit"
+    trial = tmp_path / "sleeper.py"
+    trial.write_text(SLEEPER)
+    base = str(tmp_path / "trial")
+    pid_file = Path(base + ".pid")
+    ready = tmp_path / "in the window"
+    script = job_script([PY, str(trial), base], {}, tmp_path, exit_file, None)
+    launch = ") &\nsherpa_child=$!\n"
+    assert script.count(launch) == 1
+    hold = (
+        f"while [ ! -s {shlex.quote(str(pid_file))} ]; do :; done; : > {shlex.quote(str(ready))}"
+    )
+    script = script.replace(launch, f") &\n{hold}\nwhile :; do :; done\nsherpa_child=$!\n")
+    process = subprocess.Popen(["bash", str(_write(tmp_path, script))], stdout=subprocess.DEVNULL)
+    try:
+        _wait_for_file(ready)
+        process.send_signal(signum)
+        assert process.wait(timeout=20) == 128 + signum
+        assert exit_file.read_text() == f"signal {signum.name.removeprefix('SIG')}\n"
+        assert Path(base + ".signals").read_text() == "SIGTERM\n"
+        with pytest.raises(ProcessLookupError):
+            os.kill(int(pid_file.read_text()), 0)  # stopped and reaped, not left behind
+    finally:
+        process.kill()
+        process.wait()
+        if pid_file.exists():
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)

@@ -501,8 +501,11 @@ def job_script(
     command runs in the background so that the script can forward signals to it (SIGUSR1 and
     SIGUSR2 pass through unchanged, e.g. for a batch system's pre-timeout warning), with
     SIGINT and SIGQUIT restored to their defaults, which bash would otherwise ignore in a
-    background command. An ``environment`` file that fails ends the job at once with its
-    record written (see :func:`_sourcing`).
+    background command. A stopping signal that arrives after the fork but before the script
+    has stored the command's pid still stops the command (``$!`` is compared with its value
+    before the fork), and the script waits until the command is gone before writing the
+    record. An ``environment`` file that fails ends the job at once with its record written
+    (see :func:`_sourcing`).
     """
     quote = shlex.quote
     lines = [
@@ -529,6 +532,7 @@ def job_script(
     lines += [
         f"builtin cd {quote(str(directory))} ||"
         f" sherpa_fail {quote(f'cannot change to the directory {directory}')}",
+        'sherpa_launch="x$!"',  # $! before the fork: see sherpa_stop
         f"( trap - INT QUIT; exec {' '.join(quote(part) for part in argv)} ) &",
         "sherpa_child=$!",
         "while :; do",
@@ -551,11 +555,17 @@ def _signal_traps() -> list[str]:
     "No such process" in the log would pass for the trial's failure.
     """
     return [
-        "sherpa_child=",
+        "sherpa_child= sherpa_launch=",
         "sherpa_stop() {",
         f"    trap '' {' '.join(_STOPPING_SIGNALS)}",
-        '    [ -n "$sherpa_child" ] && kill -TERM "$sherpa_child" 2>/dev/null',
-        '    [ -n "$sherpa_child" ] && wait "$sherpa_child"',
+        '    if [ -z "$sherpa_child" ] && [ -n "$sherpa_launch" ] &&'
+        ' [ "x$!" != "$sherpa_launch" ]; then',
+        "        sherpa_child=$!  # the signal came between the fork and sherpa_child=$!",
+        "    fi",
+        '    if [ -n "$sherpa_child" ]; then',
+        '        kill -TERM "$sherpa_child" 2>/dev/null',
+        '        while kill -0 "$sherpa_child" 2>/dev/null; do wait "$sherpa_child"; done',
+        "    fi",
         '    sherpa_record "signal $1"',
         '    exit "$2"',
         "}",
