@@ -138,7 +138,12 @@ def test_optimize_on_slurm_trial_on_a_dead_node_is_warned_failed_and_resubmitted
             _wait_for(lambda: "no heartbeat since" in caplog.text, 30, "the heartbeat warning")
             node.take_down()
             steps.append("down")
-            _wait_for(lambda: "1 queued" in caplog.text, 60, "the resubmission to queue")
+            # Not just "1 queued": trial 1's own job was queued briefly at the start.
+            _wait_for(
+                lambda: "1/2 done, 0 running, 1 queued" in caplog.text,
+                60,
+                "the resubmission to queue",
+            )
             time.sleep(1.0)  # it stays queued while the node is down
             steps.append("revived")
             node.revive()
