@@ -10,6 +10,11 @@
    served and polled once a second. Two pollers: ``script`` makes exactly the page's
    requests (the server's own cost), ``browser`` is the real page in headless Chromium
    (which adds the browser's rendering to the same two cores). Goal: under 5 % change.
+   For the real page it also counts the CPU time of Chromium's processes, split into the
+   page load (navigation until the page has drawn everything once, plotly.js parsed and the
+   first software-WebGL draw included) and the polling afterwards (CPU seconds per minute),
+   so that a run of any length can be judged: the load is paid once per open page.
+   ``--page-script OLD.js`` serves another ``app.js`` to the browser (to compare versions).
 
 Chromium here has no GPU: WebGL (the parallel coordinates) is software-rendered, so the
 "whole page" time is far above what a desktop browser with a GPU takes.
@@ -21,6 +26,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import re
 import resource
@@ -71,6 +77,34 @@ PARAMETERS = [
     sherpa.Choice("activation", ["relu", "tanh", "gelu"]),
     sherpa.Continuous("dropout", [0.0, 0.5]),
 ]
+
+
+def chromium_cpu_seconds() -> float:
+    """CPU time (user + system) of the Chromium processes this process started (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    spent: dict[int, float] = {}
+    names: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pid = int(entry.name)
+        parents[pid] = int(fields[1])
+        spent[pid] = (int(fields[11]) + int(fields[12])) / ticks
+        names[pid] = name
+    mine = {os.getpid()}
+    grew = True
+    while grew:
+        found = {pid for pid, parent in parents.items() if parent in mine} - mine
+        grew = bool(found)
+        mine |= found
+    return sum(spent[pid] for pid in mine if "chrom" in names[pid].lower())
 
 
 def chromium_launcher(directory: Path) -> str:
@@ -279,9 +313,11 @@ class _BrowserPoller:
     soon as :meth:`open` gives it the address, as a user with the browser already open would.
     """
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, page_script: str | None = None) -> None:
         self.launcher = chromium_launcher(directory)
+        self.page_script = page_script
         self.url: str | None = None
+        self.cpu: dict[str, float] = {}
         self.opened = threading.Event()
         self.stop = threading.Event()
         self.launched = threading.Event()
@@ -306,10 +342,28 @@ class _BrowserPoller:
                     browser.close()
                     return
             assert self.url is not None
+            if self.page_script is not None:
+                body = self.page_script
+                page.route(
+                    "**/static/app.js",
+                    lambda route: route.fulfill(body=body, content_type="text/javascript"),
+                )
+            start_cpu, start = chromium_cpu_seconds(), time.perf_counter()
             page.goto(self.url)
+            ready = None
             while not self.stop.is_set():
                 page.wait_for_timeout(200)
+                if ready is None and page.evaluate("() => document.body.dataset.ready === '1'"):
+                    ready = chromium_cpu_seconds(), time.perf_counter()
+            end_cpu, end = chromium_cpu_seconds(), time.perf_counter()
             browser.close()
+            if ready is not None:
+                self.cpu = {
+                    "load_cpu_s": ready[0] - start_cpu,
+                    "load_s": ready[1] - start,
+                    "polling_cpu_s": end_cpu - ready[0],
+                    "polling_s": end - ready[1],
+                }
 
     def close(self) -> None:
         self.stop.set()
@@ -317,8 +371,13 @@ class _BrowserPoller:
 
 
 def _run_study(
-    directory: Path, trials: int, iterations: int, pause: float, poller: str | None
-) -> tuple[float, int]:
+    directory: Path,
+    trials: int,
+    iterations: int,
+    pause: float,
+    poller: str | None,
+    page_script: str | None = None,
+) -> tuple[float, float, dict[str, float]]:
     script = directory / "trial.py"
     script.write_text(TRIAL.format(iterations=iterations, pause=pause))
     urls: list[str] = []
@@ -348,7 +407,7 @@ def _run_study(
         )
         outcome["wall"] = time.perf_counter() - started
 
-    browser = _BrowserPoller(directory) if poller == "browser" else None
+    browser = _BrowserPoller(directory, page_script) if poller == "browser" else None
     before = resource.getrusage(resource.RUSAGE_SELF)
     thread = threading.Thread(target=run)
     thread.start()
@@ -368,25 +427,42 @@ def _run_study(
         logging.getLogger("sherpa").removeHandler(handler)
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return outcome["wall"], cpu
+    return outcome["wall"], cpu, browser.cpu if browser is not None else {}
 
 
 def overhead(
-    directory: Path, trials: int, iterations: int, pause: float, repeats: int, pollers: list[str]
+    directory: Path,
+    trials: int,
+    iterations: int,
+    pause: float,
+    repeats: int,
+    pollers: list[str],
+    page_script: str | None = None,
 ) -> dict[str, Any]:
     walls: dict[str, list[float]] = {"closed": [], **{p: [] for p in pollers}}
     cpus: dict[str, list[float]] = {"closed": [], **{p: [] for p in pollers}}
+    browser_cpu: list[dict[str, float]] = []
+    loads: list[float] = []
     for repeat in range(repeats):
         for case in ["closed", *pollers]:
             where = directory / f"{case}-{repeat}"
             where.mkdir()
             poller = None if case == "closed" else case
-            wall, cpu = _run_study(where, trials, iterations, pause, poller)
+            load, started = OtherLoad(), time.perf_counter()
+            wall, cpu, chromium = _run_study(where, trials, iterations, pause, poller, page_script)
+            # Chromium is not this process's waited-for child: take its CPU out of "other".
+            browser_s = chromium.get("load_cpu_s", 0.0) + chromium.get("polling_cpu_s", 0.0)
+            elapsed = time.perf_counter() - started
+            loads.append(max(0.0, load.cores() - browser_s / elapsed))
             walls[case].append(wall)
             cpus[case].append(cpu)
+            if chromium:
+                browser_cpu.append(chromium)
     return {
         "walls_s": walls,
         "runner_cpu_s": cpus,
+        "chromium_cpu": browser_cpu,
+        "other_load_cores": loads,
         "trials": trials,
         "iterations": iterations,
         "pause_s": pause,
@@ -399,6 +475,11 @@ def main() -> None:
     parser.add_argument("--skip-overhead", action="store_true", help="skip the wall-time part")
     parser.add_argument(
         "--pollers", default="script,browser", help="which pollers to compare (script,browser)"
+    )
+    parser.add_argument("--trials", type=int, help="trials per study run (24; --quick 6)")
+    parser.add_argument("--repeats", type=int, help="alternating runs of each case (4; --quick 1)")
+    parser.add_argument(
+        "--page-script", type=Path, help="serve this app.js to the browser instead of sherpa's"
     )
     args = parser.parse_args()
     use_user_env()
@@ -443,11 +524,12 @@ def main() -> None:
             pollers = [p for p in args.pollers.split(",") if p]
             cost = overhead(
                 directory,
-                trials=6 if args.quick else 24,
+                trials=args.trials or (6 if args.quick else 24),
                 iterations=10 if args.quick else 20,
                 pause=0.05,
-                repeats=1 if args.quick else 4,
+                repeats=args.repeats or (1 if args.quick else 4),
                 pollers=pollers,
+                page_script=args.page_script.read_text() if args.page_script else None,
             )
             payload["overhead"] = cost
             closed = statistics.median(cost["walls_s"]["closed"])
@@ -491,6 +573,30 @@ def main() -> None:
                 ["dashboard", "each run (s)", "median (s)", "extra over the run"], cpu_rows
             )
             print()
+            loads = cost["other_load_cores"]
+            print(
+                "other processes' load during each run (cores of 2, in run order, "
+                f"Chromium's own CPU taken out): "
+                f"{_list(loads)}\n"
+            )
+            if cost["chromium_cpu"]:
+                chromium = cost["chromium_cpu"]
+                print_table(
+                    ["Chromium (all its processes)", "each run", "median"],
+                    [
+                        [label, _list(values), f"{statistics.median(values):.2f}"]
+                        for label, values in [
+                            ("page load: CPU s", [c["load_cpu_s"] for c in chromium]),
+                            ("page load: wall s", [c["load_s"] for c in chromium]),
+                            (
+                                "polling afterwards: CPU s per minute",
+                                [c["polling_cpu_s"] / c["polling_s"] * 60 for c in chromium],
+                            ),
+                            ("polling afterwards: wall s", [c["polling_s"] for c in chromium]),
+                        ]
+                    ],
+                )
+                print()
     print(load.report())
     write_json(args.json, payload)
 

@@ -248,3 +248,90 @@ def test_stop_button_stops_a_trial_of_a_real_run(page: Any, tmp_path: Path) -> N
     assert loaded.status_of(loaded.get_trial(1)) is sherpa.TrialStatus.STOPPED
     assert loaded.status_of(loaded.get_trial(2)) is sherpa.TrialStatus.COMPLETED
     assert loaded.num_observations(loaded.get_trial(1)) < 900
+
+
+def _draws(page: Any) -> dict[str, int]:
+    result: dict[str, int] = page.evaluate("() => ({...window.sherpaDashboard.draws})")
+    return result
+
+
+def _set_visibility(page: Any, state: str) -> None:
+    # Headless Chromium never hides a tab: the test sets what the page reads and tells it.
+    page.evaluate(
+        "state => { Object.defineProperty(document, 'visibilityState',"
+        " {value: state, configurable: true});"
+        " document.dispatchEvent(new Event('visibilitychange')); }",
+        state,
+    )
+
+
+def test_page_redraws_only_what_changed_and_rests_while_hidden(
+    page: Any, live_study: tuple[sherpa.Study, DashboardServer]
+) -> None:
+    study, server = live_study
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url.split("/api/")[-1]))
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    drawn = _draws(page)
+    assert drawn["parcoords"] == 1 and drawn["best"] == 1 and drawn["table"] == 1
+
+    # Nothing changes: the page polls for observations and draws nothing.
+    requests.clear()
+    page.wait_for_timeout(3500)
+    assert _draws(page) == drawn
+    assert len(requests) >= 2
+    assert all(path.startswith("observations?since=") for path in requests), requests
+
+    # A new trial: table and counts within a second or two, the parallel coordinates once.
+    trial = study.get_suggestion()
+    assert isinstance(trial, sherpa.Trial)
+    study.add_observation(trial, 0.1, iteration=0)
+    page.wait_for_selector("#trials tbody tr[data-trial='12']", timeout=5000)
+    page.wait_for_function(
+        f"() => window.sherpaDashboard.draws.parcoords === {drawn['parcoords'] + 1}",
+        timeout=READY_TIMEOUT_MS,
+    )
+    after_new = _draws(page)
+    assert after_new["table"] > drawn["table"] and after_new["header"] > drawn["header"]
+    assert after_new["best"] == drawn["best"]  # trial 12 is not completed
+
+    # A worse observation of trial 12 (its best stays 0.1): its curve grows from the polled
+    # observation, without fetching curves, and the plots of all trials stay as they are.
+    requests.clear()
+    study.add_observation(trial, 0.5, iteration=1)
+    page.wait_for_function(
+        "() => document.querySelector(\"#trials tbody tr[data-trial='12'] td:nth-child(3)\")"
+        ".textContent === '2'",
+        timeout=5000,
+    )
+    page.wait_for_function(
+        f"() => window.sherpaDashboard.draws.curves === {after_new['curves'] + 1}", timeout=5000
+    )
+    page.wait_for_timeout(1500)
+    now = _draws(page)
+    assert (now["parcoords"], now["best"]) == (after_new["parcoords"], after_new["best"])
+    assert not [path for path in requests if path.startswith("curves")], requests
+    curve = page.evaluate(
+        "() => { const t = document.getElementById('curves').data"
+        ".find(trace => trace.name === 'trial 12'); return [t.x, t.y]; }"
+    )
+    assert curve == [[0, 1], [0.1, 0.5]]
+
+    # Hidden: no requests at all; shown again: it catches up at once.
+    _set_visibility(page, "hidden")
+    page.wait_for_function(
+        "() => document.getElementById('live').textContent === 'paused (tab hidden)'",
+        timeout=5000,
+    )
+    requests.clear()
+    study.finalize(trial)
+    page.wait_for_timeout(2500)
+    assert requests == []
+    _set_visibility(page, "visible")
+    page.wait_for_function(
+        "() => document.querySelector(\"#trials tbody tr[data-trial='12'] td.status\")"
+        ".textContent === 'COMPLETED'",
+        timeout=3000,
+    )
+    assert page.text_content("#live") == "live"

@@ -1,5 +1,11 @@
 // The sherpa dashboard page: reads the study through the JSON API of the server that served
 // it, and polls it once a second for what changed (only new rows).
+//
+// It is often open on the machine that runs the study, so it draws as little as it can: the
+// header and the table are rewritten only when what they show changed, learning curves are
+// extended from the polled observations instead of fetched again, the plots of all trials
+// are redrawn only when their data changed and at most every few seconds, and nothing is
+// polled or drawn while the tab is hidden.
 (function () {
   'use strict';
 
@@ -7,6 +13,15 @@
   const POLL_MS = 1000;
   const MAX_CURVE_POINTS = 300;
   const DEFAULT_CONTEXT_AXES = 3;
+  // A plot of all trials is redrawn for live data at most this often, and at most every
+  // ten times as long as it took to draw last (software WebGL can take seconds).
+  const MIN_REDRAW_MS = { parcoords: 10000, best: 5000 };
+  // A curve extended from the polled observations is fetched again (reduced) past this.
+  const MAX_LOCAL_CURVE_POINTS = 2 * MAX_CURVE_POINTS;
+
+  // How often each part was drawn, for tests and benchmarks (read-only for them).
+  const draws = { parcoords: 0, best: 0, curves: 0, table: 0, header: 0 };
+  window.sherpaDashboard = { draws };
 
   const state = {
     summary: null,
@@ -22,6 +37,10 @@
     page: [],
     matched: 0,
     curves: new Map(), // number -> {iteration: [], objective: []}
+    curvesKey: '', // the trials (numbers, joined) whose curves were fetched
+    curvesStale: false,
+    tableKey: '',
+    headerKey: '',
     highlighted: null,
     pinned: null,
     contextShown: null, // Set of context keys drawn as axes
@@ -63,15 +82,30 @@
 
   // Data
 
+  // Merges changed trials; says whether the parallel coordinates (axis values of any
+  // trial) and the best-so-far chart (completed trials' objectives) show something new.
   function mergeColumns(columns) {
     const keys = Object.keys(columns.values);
+    const changed = { parcoords: false, best: false };
     for (let i = 0; i < columns.number.length; i += 1) {
       const values = {};
       for (const key of keys) values[key] = columns.values[key][i];
-      state.trials.set(columns.number[i], {
-        status: columns.status[i], iterations: columns.iterations[i], values,
-      });
+      const number = columns.number[i];
+      const status = columns.status[i];
+      const old = state.trials.get(number);
+      if (!old || keys.length !== Object.keys(old.values).length
+          || keys.some((key) => !Object.is(old.values[key], values[key]))) {
+        changed.parcoords = true;
+      }
+      const completed = status === 'COMPLETED';
+      const wasCompleted = old !== undefined && old.status === 'COMPLETED';
+      if (completed !== wasCompleted
+          || (completed && !Object.is(old.values.objective, values.objective))) {
+        changed.best = true;
+      }
+      state.trials.set(number, { status, iterations: columns.iterations[i], values });
     }
+    return changed;
   }
 
   function shownAxes() {
@@ -87,21 +121,28 @@
 
   function renderHeader() {
     const s = state.summary;
-    $('study-name').textContent = s.study.name;
-    document.title = `${s.study.name} · sherpa`;
+    const key = JSON.stringify([s.study.name, s.counts, s.best && s.best.objective,
+      s.best && s.best.trial]);
+    if (key === state.headerKey) return;
+    state.headerKey = key;
+    draws.header += 1;
+    setText($('study-name'), s.study.name);
+    if (document.title !== `${s.study.name} · sherpa`) document.title = `${s.study.name} · sherpa`;
     const counts = $('counts');
-    counts.replaceChildren();
     for (const [status, n] of Object.entries(s.counts)) {
-      const badge = document.createElement('span');
-      badge.className = `badge ${status}`;
-      badge.dataset.status = status;
-      badge.textContent = `${status.toLowerCase()} ${n}`;
-      counts.appendChild(badge);
+      let badge = counts.querySelector(`.badge[data-status='${status}']`);
+      if (!badge) {
+        badge = document.createElement('span');
+        badge.className = `badge ${status}`;
+        badge.dataset.status = status;
+        counts.appendChild(badge);
+      }
+      setText(badge, `${status.toLowerCase()} ${n}`);
     }
     const best = s.best;
-    $('best').textContent = best
+    setText($('best'), best
       ? `best ${format(best.objective)} (trial ${best.trial})`
-      : 'no completed trial yet';
+      : 'no completed trial yet');
   }
 
   function renderMetricPicker() {
@@ -119,7 +160,7 @@
       box.addEventListener('change', () => {
         if (box.checked) state.contextShown.add(axis.key); else state.contextShown.delete(axis.key);
         drawParcoords(true);
-        renderTable();
+        renderTable(true);
       });
       label.append(box, ` ${axis.label}`);
       picker.appendChild(label);
@@ -154,6 +195,7 @@
   }
 
   function drawParcoords(force) {
+    draws.parcoords += 1;
     const axes = shownAxes();
     const numbers = Array.from(state.trials.keys()).sort((a, b) => a - b);
     const objective = numbers.map((n) => state.trials.get(n).values.objective);
@@ -226,8 +268,33 @@
     return cols;
   }
 
-  function renderTable() {
+  // Rewrites the table only when what it shows changed (unless forced: sort, pin).
+  function renderTable(force) {
     const cols = columnsOfTable();
+    const key = JSON.stringify([
+      cols.map((c) => c.key), state.sort, state.order, state.pinned, state.page,
+    ]);
+    if (force || key !== state.tableKey) {
+      state.tableKey = key;
+      renderRows(cols);
+    }
+    const first = state.matched ? state.offset + 1 : 0;
+    const last = Math.min(state.offset + state.limit, state.matched);
+    setText($('page-info'), `${first}–${last} of ${state.matched}`);
+    const filtered = Object.keys(state.ranges).length || state.status;
+    setText($('table-info'), filtered
+      ? `${state.matched} of ${state.summary.total} trials match the selection`
+      : `${state.summary.total} trials`);
+    $('prev').disabled = state.offset === 0;
+    $('next').disabled = state.offset + state.limit >= state.matched;
+  }
+
+  function setText(element, text) {
+    if (element.textContent !== text) element.textContent = text;
+  }
+
+  function renderRows(cols) {
+    draws.table += 1;
     const head = document.querySelector('#trials thead tr');
     head.replaceChildren();
     for (const col of cols) {
@@ -273,26 +340,19 @@
       tr.addEventListener('mouseleave', () => highlight(null));
       tr.addEventListener('click', () => {
         state.pinned = state.pinned === trial.number ? null : trial.number;
-        renderTable();
+        renderTable(true);
         highlight(null);
       });
       body.appendChild(tr);
     }
-    const first = state.matched ? state.offset + 1 : 0;
-    const last = Math.min(state.offset + state.limit, state.matched);
-    $('page-info').textContent = `${first}–${last} of ${state.matched}`;
-    const filtered = Object.keys(state.ranges).length || state.status;
-    $('table-info').textContent = filtered
-      ? `${state.matched} of ${state.summary.total} trials match the selection`
-      : `${state.summary.total} trials`;
-    $('prev').disabled = state.offset === 0;
-    $('next').disabled = state.offset + state.limit >= state.matched;
   }
 
   // Only the latest page request is shown: a brush, a click and a poll can overlap.
   let pageTicket = 0;
 
-  async function loadPage() {
+  // A poll passes live=true: the curves of the same trials are then extended from the
+  // observations rather than fetched again.
+  async function loadPage(live) {
     pageTicket += 1;
     const ticket = pageTicket;
     const query = new URLSearchParams({
@@ -306,7 +366,9 @@
     state.page = page.trials;
     state.matched = page.matched;
     renderTable();
-    await loadCurves(ticket);
+    const curvesKey = state.page.map((t) => t.number).join(',');
+    if (live && curvesKey === state.curvesKey && !state.curvesStale) return;
+    await loadCurves(ticket, curvesKey);
   }
 
   async function stopTrial(number, button) {
@@ -325,10 +387,12 @@
 
   // Curves
 
-  async function loadCurves(ticket) {
+  async function loadCurves(ticket, curvesKey) {
     const numbers = state.page.map((t) => t.number);
+    state.curvesStale = false;
     if (!numbers.length) {
       state.curves = new Map();
+      state.curvesKey = curvesKey;
       drawCurves();
       return;
     }
@@ -336,6 +400,7 @@
     const reply = await api(`/api/curves?${query}`);
     if (ticket !== pageTicket) return;
     state.curves = new Map(Object.entries(reply.curves).map(([n, c]) => [Number(n), c]));
+    state.curvesKey = curvesKey;
     drawCurves();
   }
 
@@ -357,6 +422,7 @@
 
   function drawCurves() {
     if (!window.Plotly) return;
+    draws.curves += 1;
     const focus = state.highlighted !== null ? state.highlighted : state.pinned;
     const traces = Array.from(state.curves.entries()).map(([number, curve]) => ({
       type: 'scatter',
@@ -387,6 +453,7 @@
   // Best so far
 
   function drawBestChart() {
+    draws.best += 1;
     const lowerIsBetter = state.summary.study.lower_is_better;
     const numbers = [];
     const objectives = [];
@@ -457,14 +524,42 @@
     const end = performance.now();
     drawCost[name] = end - start;
     drawnAt[name] = end;
+    pending[name] = false;
     document.body.dataset[`${name}Ms`] = String(Math.round(end - start));
   }
 
-  function redrawIfDue(name, draw) {
-    if (performance.now() - drawnAt[name] >= 10 * drawCost[name]) timed(name, draw);
-    else pendingRedraw.add(name);
+  const pending = { parcoords: false, best: false };
+  const redraws = { parcoords: () => drawParcoords(false), best: drawBestChart };
+
+  // Redraws a plot of all trials whose data changed, once it is due.
+  function redrawIfDue(name) {
+    const since = performance.now() - drawnAt[name];
+    if (since >= Math.max(MIN_REDRAW_MS[name], 10 * drawCost[name])) {
+      pending[name] = false;
+      timed(name, redraws[name]);
+    }
   }
-  const pendingRedraw = new Set();
+
+  // Extends the curves on this page with new observations; says whether any grew.
+  function extendCurves(observations) {
+    let grew = false;
+    for (const [number, iteration, objective] of observations) {
+      const curve = state.curves.get(number);
+      if (!curve) continue;
+      const last = curve.iteration.length ? curve.iteration[curve.iteration.length - 1] : -Infinity;
+      // The fetched curve may already hold it (it was read after the last poll); an
+      // observation out of order means the curve must be fetched again.
+      if (iteration <= last) {
+        if (!curve.iteration.includes(iteration)) state.curvesStale = true;
+        continue;
+      }
+      curve.iteration.push(iteration);
+      curve.objective.push(objective);
+      if (curve.iteration.length > MAX_LOCAL_CURVE_POINTS) state.curvesStale = true;
+      grew = true;
+    }
+    return grew;
+  }
 
   async function poll() {
     const observed = await api(`/api/observations?since=${state.seq}`);
@@ -473,47 +568,60 @@
       return;
     }
     state.seq = observed.next;
-    let grew = false;
-    for (const [number, iteration, objective] of observed.observations) {
-      const curve = state.curves.get(number);
-      if (curve) {
-        curve.iteration.push(iteration);
-        curve.objective.push(objective);
-        grew = true;
-      }
-    }
+    const curvesKey = state.curvesKey;
+    const grew = extendCurves(observed.observations);
     if (observed.version !== state.version) {
       state.summary = await api('/api/summary');
       const changed = await api(`/api/trials?format=columns&changed_since=${state.version}`);
-      mergeColumns(changed.columns);
+      const shown = mergeColumns(changed.columns);
+      pending.parcoords = pending.parcoords || shown.parcoords;
+      pending.best = pending.best || shown.best;
       state.version = changed.version;
       renderHeader();
       renderMetricPicker();
-      await loadPage();
-      redrawIfDue('best', drawBestChart);
-      redrawIfDue('parcoords', () => drawParcoords(false));
-    } else {
-      if (grew) drawCurves();
-      if (pendingRedraw.has('best')) { pendingRedraw.delete('best'); redrawIfDue('best', drawBestChart); }
-      if (pendingRedraw.has('parcoords')) {
-        pendingRedraw.delete('parcoords');
-        redrawIfDue('parcoords', () => drawParcoords(false));
-      }
+      await loadPage(true);
+    }
+    // loadPage fetched the curves again when the page's trials changed (and drew them).
+    if (grew && state.curvesKey === curvesKey) drawCurves();
+    if (window.Plotly) {
+      if (pending.best) redrawIfDue('best');
+      if (pending.parcoords) redrawIfDue('parcoords');
     }
   }
 
-  async function pollForever() {
+  function showLive(text, className) {
     const live = $('live');
+    setText(live, text);
+    if (live.className !== className) live.className = className;
+  }
+
+  // One poll at a time, once a second while the tab is visible; a hidden tab polls
+  // nothing and catches up (one poll) when it is shown again.
+  let pollTimer = null;
+  let polling = false;
+
+  async function pollForever() {
+    pollTimer = null;
+    if (document.visibilityState === 'hidden') {
+      showLive('paused (tab hidden)', '');
+      return;
+    }
+    polling = true;
     try {
       await poll();
-      live.textContent = 'live';
-      live.className = 'on';
+      showLive('live', 'on');
     } catch (error) {
-      live.textContent = `not updating: ${error.message}`;
-      live.className = '';
+      showLive(`not updating: ${error.message}`, '');
     }
-    setTimeout(pollForever, POLL_MS);
+    polling = false;
+    if (document.visibilityState !== 'hidden') pollTimer = setTimeout(pollForever, POLL_MS);
+    else showLive('paused (tab hidden)', '');
   }
+
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'hidden' || !document.body.dataset.ready) return;
+    if (pollTimer === null && !polling) pollForever();
+  });
 
   function wireControls() {
     $('status-filter').addEventListener('change', (event) => {
@@ -556,7 +664,7 @@
       return;
     }
     document.body.dataset.ready = '1';
-    setTimeout(pollForever, POLL_MS);
+    pollTimer = setTimeout(pollForever, POLL_MS);
   }
 
   main();
