@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import base_parser, format_table, verdict
 from optimizers import OPTIMIZERS, OURS, THEIRS
-from run import DEFAULT_OUT, RUNS_FILE
+from run import DEFAULT_BUDGETS, DEFAULT_OUT, QUICK_OUT, RUNS_FILE
 from scoring import (
     TOLERANCE,
     Group,
@@ -116,17 +116,26 @@ def main() -> None:
     parser.add_argument("files", nargs="*", type=Path, help="JSON-lines files of run.py")
     parser.add_argument("--out", type=Path, help=f"a run.py directory (default {DEFAULT_OUT})")
     parser.add_argument("--tolerance", type=float, default=TOLERANCE)
+    parser.add_argument(
+        "--budgets",
+        nargs="+",
+        type=int,
+        default=list(DEFAULT_BUDGETS),
+        help="shorter budgets to derive from the first trials of longer runs",
+    )
     args = parser.parse_args()
     files = list(args.files)
     if not files:
-        directory = args.out or (
-            DEFAULT_OUT.with_name("quality-quick") if args.quick else DEFAULT_OUT
-        )
+        directory = args.out or (QUICK_OUT if args.quick else DEFAULT_OUT)
         files = [directory / RUNS_FILE]
-    runs, failed = load_runs(files)
+    runs, failed = load_runs(files, args.budgets)
     groups = build_groups(runs)
     print("# Algorithm quality")
-    print(f"{len(runs)} runs from {', '.join(str(f) for f in files)}; {len(failed)} failed")
+    derived = sum("derived_from_budget" in r for r in runs)
+    print(
+        f"{len(runs) - derived} runs from {', '.join(str(f) for f in files)}, and {derived} "
+        f"derived from the first trials of longer runs; {len(failed)} failed"
+    )
     print()
     for budget, mode in sorted({(g.budget, g.mode) for g in groups}):
         chosen = [g for g in groups if g.budget == budget and g.mode == mode]

@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import OtherLoad, base_parser, machine_info  # noqa: E402
 from optimizers import (  # noqa: E402
+    BUDGET_DEPENDENT,
     MODES,
     OPTIMIZERS,
     SEED_INDEPENDENT,
@@ -54,9 +55,12 @@ from optimizers import (  # noqa: E402
 )
 from problems import PROBLEMS, get_problems  # noqa: E402
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "_work" / "quality"
+DEFAULT_OUT = Path(__file__).resolve().parent / "data"
+"""Where the full configuration's runs are kept (committed, so a later session resumes)."""
+QUICK_OUT = Path(__file__).resolve().parent.parent / "_work" / "quality-quick"
 QUICK_PROBLEMS = ("branin", "hartmann6", "svr_diabetes", "knn_breast_cancer")
 RUNS_FILE = "runs.jsonl"
+DEFAULT_BUDGETS = (50, 100)
 
 Task = tuple[str, str, int, str, int]
 """(problem, optimizer, budget, mode, seed)."""
@@ -114,7 +118,9 @@ def plan(
             for optimizer in optimizers:
                 if optimizer in SEED_INDEPENDENT and seed != seeds[0]:
                     continue
-                for budget in budgets:
+                # The shorter budgets of the others are the first trials of the longest.
+                runs = budgets if optimizer in BUDGET_DEPENDENT else [max(budgets)]
+                for budget in runs:
                     if not applicable(optimizer, problem, budget):
                         continue
                     for mode in modes:
@@ -160,11 +166,35 @@ def _execute(task: Task) -> dict[str, Any]:
     return record
 
 
+PREFIX_CHECK = (("branin", "knn_breast_cancer"), 10, 22)
+"""Problems, a short and a long budget for ``--check-prefix`` (10 ends mid-batch in batch4)."""
+
+
+def check_prefix(optimizers: Sequence[str], seed: int = 0) -> bool:
+    """Check that a run's first trials are the shorter run, for the budget-free optimizers.
+
+    Prints one line per optimizer, problem and mode; returns whether every one matched.
+    """
+    _init_worker()
+    problems, short, long = PREFIX_CHECK
+    ok = True
+    for optimizer in (o for o in optimizers if o not in BUDGET_DEPENDENT):
+        for name in problems:
+            for mode in MODES:
+                first = run_once(optimizer, PROBLEMS[name], short, mode, seed)["values"]
+                longer = run_once(optimizer, PROBLEMS[name], long, mode, seed)["values"]
+                same = longer[: len(first)] == first
+                ok = ok and same
+                verdict = "same" if same else "DIFFERENT"
+                print(f"{optimizer} {name} {mode}: first {short} of {long} trials {verdict}")
+    return ok
+
+
 def main() -> None:
     parser = base_parser(__doc__)
     parser.add_argument("--problems", nargs="+", help="names, or 'sklearn' / 'synthetic'")
     parser.add_argument("--optimizers", nargs="+", choices=OPTIMIZERS, default=list(OPTIMIZERS))
-    parser.add_argument("--budgets", nargs="+", type=int, default=[50, 100])
+    parser.add_argument("--budgets", nargs="+", type=int, default=list(DEFAULT_BUDGETS))
     parser.add_argument("--modes", nargs="+", choices=list(MODES), default=list(MODES))
     parser.add_argument("--seeds", nargs="+", default=["0-9"], help="e.g. 0-9, or 0 1 2")
     parser.add_argument("--workers", type=int, default=2)
@@ -174,13 +204,20 @@ def main() -> None:
         type=float,
         help="start no new run after this many minutes (resume later with the same command)",
     )
+    parser.add_argument(
+        "--check-prefix",
+        action="store_true",
+        help="check that shorter runs are the first trials of longer ones, then exit",
+    )
     args = parser.parse_args()
+    if args.check_prefix:
+        sys.exit(0 if check_prefix(args.optimizers) else 1)
 
     if args.quick:
         args.problems = args.problems or list(QUICK_PROBLEMS)
         args.budgets = [12]
         args.seeds = ["0-1"]
-    out: Path = args.out or (DEFAULT_OUT.with_name("quality-quick") if args.quick else DEFAULT_OUT)
+    out: Path = args.out or (QUICK_OUT if args.quick else DEFAULT_OUT)
     out.mkdir(parents=True, exist_ok=True)
     path = out / RUNS_FILE
     problems = [p.name for p in get_problems(args.problems)]

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from optimizers import OPTIMIZERS, OURS, SEED_INDEPENDENT, THEIRS
+from optimizers import BUDGET_DEPENDENT, OPTIMIZERS, OURS, SEED_INDEPENDENT, THEIRS
 
 __all__ = [
     "Group",
@@ -61,21 +61,58 @@ BOOTSTRAP_SAMPLES = 2000
 UNRANKED = SEED_INDEPENDENT
 
 
-def load_runs(paths: Iterable[str | Path]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The successful and the failed runs in these JSON-lines files (a later line wins)."""
+def _key(record: dict[str, Any]) -> tuple[Any, ...]:
+    return tuple(record[k] for k in ("problem", "optimizer", "budget", "mode", "seed"))
+
+
+def load_runs(
+    paths: Iterable[str | Path], budgets: Iterable[int] = ()
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The successful and the failed runs in these JSON-lines files (a later line wins).
+
+    For each budget in ``budgets`` that a successful run exceeds, the run at that budget is
+    derived from the longer run's first trials (unless the files hold it), for the optimizers
+    whose suggestions do not depend on the budget (see ``optimizers.BUDGET_DEPENDENT``).
+    """
     latest: dict[tuple[Any, ...], dict[str, Any]] = {}
     for path in paths:
         for line in Path(path).read_text().splitlines():
             if not line.strip():
                 continue
             record = json.loads(line)
-            key = tuple(record[k] for k in ("problem", "optimizer", "budget", "mode", "seed"))
+            key = _key(record)
             if "error" in record and key in latest and "error" not in latest[key]:
                 continue
             latest[key] = record
     ok = [r for r in latest.values() if "error" not in r]
     failed = [r for r in latest.values() if "error" in r]
-    return ok, failed
+    derived: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for record in sorted(ok, key=lambda r: r["budget"]):  # the shortest longer run wins
+        for budget in budgets:
+            prefix = truncated(record, budget)
+            if prefix is not None and _key(prefix) not in latest:
+                derived.setdefault(_key(prefix), prefix)
+    return ok + list(derived.values()), failed
+
+
+def truncated(record: dict[str, Any], budget: int) -> dict[str, Any] | None:
+    """The run ``record`` would have been with ``budget`` trials (None: not derivable)."""
+    if record["optimizer"] in BUDGET_DEPENDENT or not budget < record["budget"]:
+        return None
+    values = record["values"][:budget]  # all of them when the optimizer stopped early
+    finite = [v for v in values if math.isfinite(v)]
+    after = record.get("optimizer_s_after") or []
+    spent = after[len(values) - 1] if values and len(after) >= len(values) else math.nan
+    return {
+        **record,
+        "budget": budget,
+        "values": values,
+        "best": min(finite) if finite else math.nan,
+        "trials": len(values),
+        "optimizer_s": spent,
+        "optimizer_s_after": after[: len(values)],
+        "derived_from_budget": record["budget"],
+    }
 
 
 @dataclasses.dataclass
