@@ -15,6 +15,8 @@
    first software-WebGL draw included) and the polling afterwards (CPU seconds per minute),
    so that a run of any length can be judged: the load is paid once per open page.
    ``--page-script OLD.js`` serves another ``app.js`` to the browser (to compare versions).
+   ``--busy`` makes the trials burn CPU between metrics instead of sleeping, so that the two
+   trials at a time keep both cores busy: the worst case for a page open on the same machine.
 
 Chromium here has no GPU: WebGL (the parallel coordinates) is software-rendered, so the
 "whole page" time is far above what a desktop browser with a GPU takes.
@@ -262,8 +264,11 @@ trial = client.get_trial()
 for iteration in range({iterations}):
     objective = trial.parameters["x"] / (iteration + 1)
     client.send_metrics(trial=trial, iteration=iteration, objective=objective)
-    time.sleep({pause})
+    {wait}
 """
+SLEEP = "time.sleep({pause})"
+BUSY = "end = time.perf_counter() + {pause}\n    while time.perf_counter() < end: pass"
+"""A trial's pause between metrics: sleeping, or (``--busy``) burning CPU."""
 
 
 _POLL_SCRIPT = """
@@ -377,9 +382,11 @@ def _run_study(
     pause: float,
     poller: str | None,
     page_script: str | None = None,
+    busy: bool = False,
 ) -> tuple[float, float, dict[str, float]]:
     script = directory / "trial.py"
-    script.write_text(TRIAL.format(iterations=iterations, pause=pause))
+    wait = (BUSY if busy else SLEEP).format(pause=pause)
+    script.write_text(TRIAL.format(iterations=iterations, wait=wait))
     urls: list[str] = []
 
     class Catch(logging.Handler):
@@ -438,6 +445,7 @@ def overhead(
     repeats: int,
     pollers: list[str],
     page_script: str | None = None,
+    busy: bool = False,
 ) -> dict[str, Any]:
     walls: dict[str, list[float]] = {"closed": [], **{p: [] for p in pollers}}
     cpus: dict[str, list[float]] = {"closed": [], **{p: [] for p in pollers}}
@@ -449,7 +457,9 @@ def overhead(
             where.mkdir()
             poller = None if case == "closed" else case
             load, started = OtherLoad(), time.perf_counter()
-            wall, cpu, chromium = _run_study(where, trials, iterations, pause, poller, page_script)
+            wall, cpu, chromium = _run_study(
+                where, trials, iterations, pause, poller, page_script, busy
+            )
             # Chromium is not this process's waited-for child: take its CPU out of "other".
             browser_s = chromium.get("load_cpu_s", 0.0) + chromium.get("polling_cpu_s", 0.0)
             elapsed = time.perf_counter() - started
@@ -466,6 +476,7 @@ def overhead(
         "trials": trials,
         "iterations": iterations,
         "pause_s": pause,
+        "busy": busy,
     }
 
 
@@ -477,6 +488,11 @@ def main() -> None:
         "--pollers", default="script,browser", help="which pollers to compare (script,browser)"
     )
     parser.add_argument("--trials", type=int, help="trials per study run (24; --quick 6)")
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="trials burn CPU between metrics instead of sleeping (both cores busy)",
+    )
     parser.add_argument("--repeats", type=int, help="alternating runs of each case (4; --quick 1)")
     parser.add_argument(
         "--page-script", type=Path, help="serve this app.js to the browser instead of sherpa's"
@@ -530,6 +546,7 @@ def main() -> None:
                 repeats=args.repeats or (1 if args.quick else 4),
                 pollers=pollers,
                 page_script=args.page_script.read_text() if args.page_script else None,
+                busy=args.busy,
             )
             payload["overhead"] = cost
             closed = statistics.median(cost["walls_s"]["closed"])
