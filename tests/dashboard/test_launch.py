@@ -305,3 +305,51 @@ def test_public_surface() -> None:
     for name in sherpa.dashboard.__all__:
         assert getattr(sherpa.dashboard, name).__module__.startswith("sherpa.dashboard.")
     assert "run_dashboard" in sherpa.__all__
+
+
+SPAWN_RUNNER = """
+import json
+import multiprocessing
+import sys
+import urllib.request
+
+import sherpa
+
+
+def total_trials(url):
+    base, token = url.split("/?token=")
+    request = urllib.request.Request(base + "/api/summary", headers={"X-Sherpa-Token": token})
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        return json.load(reply)["total"]
+
+
+if __name__ == "__main__":
+    multiprocessing.set_start_method("spawn")
+    study = sherpa.Study(
+        [sherpa.Continuous("x", [0, 1])],
+        sherpa.algorithms.Iterate([{"x": 0.25}, {"x": 0.75}]),
+        lower_is_better=True,
+        storage=sherpa.storage.sqlite_url(sys.argv[1]),
+    )
+    for trial in study:
+        study.add_observation(trial, trial.parameters["x"])
+        study.finalize(trial)
+    # A process started with spawn while the dashboard serves: it pickles nothing of it.
+    with multiprocessing.Pool(1) as pool:
+        print(pool.apply(total_trials, (study.dashboard_url,)))
+    study.close()
+"""
+
+
+def test_dashboard_serves_a_program_that_uses_the_spawn_start_method(tmp_path: Path) -> None:
+    script = tmp_path / "runner.py"
+    script.write_text(SPAWN_RUNNER)
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "sherpa.db")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "2\n"
+    assert re.search(r"dashboard for study \S+: http://127\.0\.0\.1:\d+/\?token=", done.stderr)
