@@ -405,3 +405,35 @@ def test_job_script_stops_the_trial_when_a_signal_beats_the_childs_pid(
         if pid_file.exists():
             with contextlib.suppress(ProcessLookupError):
                 os.kill(int(pid_file.read_text()), signal.SIGKILL)
+
+
+ENDS_ON_USR1 = """
+import signal, sys, time
+signal.signal(signal.SIGUSR1, lambda *_: sys.exit(3))
+open(sys.argv[1], "w").close()
+time.sleep(60)
+"""
+
+
+def test_job_script_records_the_exit_code_of_a_trial_that_ends_on_a_forwarded_signal(
+    tmp_path: Path,
+) -> None:
+    # A trial that saves a checkpoint and exits on SLURM's pre-timeout SIGUSR1 ends right as
+    # the forwarded signal wakes the script's wait: the record must hold the trial's own exit
+    # code, never wait's 128+10. The race is narrow, so it is run many times.
+    trial = tmp_path / "trial.py"
+    trial.write_text(ENDS_ON_USR1)
+    codes = []
+    for attempt in range(20):
+        ready, exit_file = tmp_path / f"ready{attempt}", tmp_path / f"job{attempt}.exit"
+        script = job_script([PY, str(trial), str(ready)], {}, tmp_path, exit_file, None)
+        process = subprocess.Popen(["bash", str(_write(tmp_path, script))])
+        try:
+            _wait_for_file(ready)
+            process.send_signal(signal.SIGUSR1)
+            process.wait(timeout=20)
+        finally:
+            process.kill()
+            process.wait()
+        codes.append(read_exit_file(exit_file))
+    assert codes == [3] * 20

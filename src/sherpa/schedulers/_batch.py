@@ -538,7 +538,14 @@ def job_script(
         "while :; do",
         '    wait "$sherpa_child"',
         "    sherpa_status=$?",
-        '    kill -0 "$sherpa_child" 2>/dev/null || break  # else a forwarded signal woke wait',
+        '    kill -0 "$sherpa_child" 2>/dev/null && continue  # a forwarded signal woke wait',
+        # The command is gone. If a forwarded signal woke wait (status 128+n) just as it
+        # ended, bash still holds its real status: ask once more. A status already handed
+        # out gives -1 (bash 5) or 127 (older bash): keep the first answer then.
+        '    wait "$sherpa_child" 2>/dev/null',
+        "    sherpa_again=$?",
+        '    case "$sherpa_again" in -1 | 127) ;; *) sherpa_status=$sherpa_again ;; esac',
+        "    break",
         "done",
         'sherpa_record "exit $sherpa_status"',
         'exit "$sherpa_status"',
