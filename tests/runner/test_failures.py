@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,8 @@ import pytest
 
 import sherpa
 from sherpa.algorithms import Iterate, RandomSearch
+from sherpa.runner import _optimize
+from sherpa.schedulers import JobSubmissionError, SchedulerUnusableError
 
 RAISING_TRIAL = """\
 import sherpa
@@ -241,3 +245,76 @@ def test_optimize_verbose_progress_never_exceeds_its_total(
     progress = re.findall(r"\[(\d+)/(\d+) done", capfd.readouterr().err)
     assert [int(done) for done, _ in progress] == list(range(1, trials + 1))
     assert all(int(done) <= int(total) for done, total in progress), progress
+
+
+GOOD_TRIAL = """\
+import sherpa
+
+client = sherpa.Client()
+trial = client.get_trial()
+client.send_metrics(trial=trial, iteration=1, objective=trial.parameters["x"])
+"""
+
+
+class RejectingScheduler(sherpa.schedulers.LocalScheduler):
+    """A batch system that rejects the first ``rejections`` jobs (None: every job)."""
+
+    def __init__(self, rejections: int | None) -> None:
+        super().__init__()
+        self.rejections = rejections
+        self.attempts: list[float] = []
+
+    def submit_job(self, command: Any, env: Any = None, job_name: str = "") -> str:
+        self.attempts.append(time.monotonic())
+        if self.rejections is None or len(self.attempts) <= self.rejections:
+            raise JobSubmissionError("rejected: partition down")
+        return super().submit_job(command, env, job_name)
+
+
+def test_optimize_pauses_after_failed_submissions_and_goes_on_once_one_succeeds(
+    write_script: Callable[..., Path],
+    run_optimize: Callable[..., dict[str, Any]],
+    open_store: Callable[[Path], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setattr(_optimize, "SUBMISSION_RETRY_S", (0.0, 0.3, 0.6, 0.6))
+    scheduler = RejectingScheduler(rejections=3)
+    run_optimize(
+        parameters=[sherpa.Continuous("x", [0, 1])],
+        algorithm=RandomSearch(max_num_trials=5, seed=0),
+        filename=write_script(GOOD_TRIAL),
+        scheduler=scheduler,
+    )
+    gaps = [b - a for a, b in itertools.pairwise(scheduler.attempts)]
+    assert len(gaps) == 4  # three rejected, then two accepted with no pause in between
+    assert gaps[1] >= 0.3 and gaps[2] >= 0.6
+    storage = open_store(tmp_path / "out")
+    statuses = [t.status.value for t in storage.read_trials(storage.get_study().id)]
+    assert statuses == ["FAILED"] * 3 + ["COMPLETED"] * 2
+
+
+def test_optimize_stops_when_submissions_keep_failing(
+    write_script: Callable[..., Path],
+    run_optimize: Callable[..., dict[str, Any]],
+    open_store: Callable[[Path], Any],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # An algorithm without an end and a batch system that rejects every job: the run must
+    # end, not fail trials forever.
+    monkeypatch.setattr(_optimize, "SUBMISSION_RETRY_S", (0.0, 0.05, 0.05))
+    with pytest.raises(
+        SchedulerUnusableError,
+        match=r"^4 trials in a row could not be submitted; the last: rejected: partition down$",
+    ):
+        run_optimize(
+            parameters=[sherpa.Continuous("x", [0, 1])],
+            algorithm=RandomSearch(seed=0),
+            filename=write_script(GOOD_TRIAL),
+            scheduler=RejectingScheduler(rejections=None),
+        )
+    storage = open_store(tmp_path / "out")
+    statuses = [t.status.value for t in storage.read_trials(storage.get_study().id)]
+    assert statuses == ["FAILED"] * 4
+    assert (tmp_path / "out" / "results.csv").is_file()

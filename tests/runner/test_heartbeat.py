@@ -405,3 +405,55 @@ def test_optimize_rejects_a_bad_heartbeat_timeout(
             heartbeat_timeout=value,  # type: ignore[arg-type]
         )
     assert not (tmp_path / "out").exists()
+
+
+class UnreachableNodeScheduler(LocalScheduler):
+    """A node that freezes a trial (SIGSTOP) once it has written ``<pid>.ready`` and is then
+    unreachable: its job is UNKNOWN until it has ended (the job is still there, holding its
+    resource)."""
+
+    def __init__(self, ready_dir: Path, resources: list[int]) -> None:
+        super().__init__(resources=resources, kill_grace_period=0.2)
+        self.ready_dir = ready_dir
+        self.frozen: set[str] = set()
+
+    def get_status(self, job_id: str) -> JobStatus:
+        status = super().get_status(job_id)
+        if job_id not in self.frozen and (self.ready_dir / f"{job_id}.ready").exists():
+            os.killpg(int(job_id), signal.SIGSTOP)
+            self.frozen.add(job_id)
+        if job_id in self.frozen and not status.is_finished:
+            return JobStatus.UNKNOWN
+        return status
+
+
+def test_optimize_lost_trial_job_is_cancelled_and_gives_its_resource_back(
+    write_script: Callable[..., Path],
+    run_optimize: Callable[..., dict[str, Any]],
+    open_store: Callable[[Path], Any],
+    ready_dir: Path,
+    capfd: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    # One GPU: the lost trial's job must end (and free the GPU) for the next trial to run.
+    monkeypatch.setenv("PAUSE_TRIALS", "1")
+    scheduler = UnreachableNodeScheduler(ready_dir, resources=[0])
+    best = run_optimize(
+        parameters=[sherpa.Continuous("x", [0, 10])],
+        algorithm=Iterate([{"x": 4.0}, {"x": 6.0}]),
+        filename=write_script(TRIAL),
+        scheduler=scheduler,
+        heartbeat_timeout=1.0,
+    )
+    [job_id] = scheduler.frozen
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(job_id), 0)  # the frozen trial was killed, not left behind
+    assert "trial 1 lost" in capfd.readouterr().err
+    storage = open_store(tmp_path / "out")
+    trials = storage.read_trials(storage.get_study().id)
+    assert [(t.number, t.status) for t in trials] == [
+        (1, sherpa.TrialStatus.FAILED),
+        (2, sherpa.TrialStatus.COMPLETED),
+    ]
+    assert best["Trial-ID"] == 2

@@ -730,6 +730,11 @@ def test_optimize_notices_finished_trials_promptly(
             ValueError,
             r"output_dir 'trial.py' exists and is not a directory",
         ),
+        (
+            {"filename": "trial.py", "resubmit_failed_trials": "False"},
+            TypeError,
+            r"resubmit_failed_trials must be True or False; got 'False' \(str\)",
+        ),
     ],
     ids=[
         "command-and-filename",
@@ -747,6 +752,7 @@ def test_optimize_notices_finished_trials_promptly(
         "scheduler-class",
         "algorithm-class",
         "output_dir-is-a-file",
+        "resubmit-string",
     ],
 )
 def test_optimize_rejects_bad_argument_before_running(

@@ -19,7 +19,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from sherpa import _env
-from sherpa._convert import check_protocol, to_builtin
+from sherpa._convert import check_flag, check_protocol, to_builtin
 from sherpa.exceptions import AlgorithmError
 from sherpa.logging import get_logger
 from sherpa.runner._tracking import HEARTBEAT_TIMEOUT_S, JobTracker, check_heartbeat_timeout
@@ -55,6 +55,15 @@ queued jobs), unless a finished trial's line has just shown them."""
 
 QUEUED_NOTICE_S = 1.0
 """A job still queued this long after the runner first saw it queued gets a line saying so."""
+
+STUCK_NOTICE_S = 30.0
+"""A run with no open trial whose scheduler has had no free resource this long says so."""
+
+SUBMISSION_RETRY_S = (0.0, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0, 60.0)
+"""After each trial in a row that could not be submitted, the runner waits this long before
+submitting the next (a batch system that rejects jobs for a while, e.g. while its controller
+restarts, is given time). One more failure after the last pause stops the run: every later
+trial would most likely fail the same way."""
 
 
 class _Signals:
@@ -205,6 +214,11 @@ class _Runner:
         planned = getattr(study.algorithm, "planned_suggestions", None)
         self.planned: int | None = planned(study.parameters) if callable(planned) else None
         self.num_resubmitted = 0
+        self.failed_submissions = 0  # in a row
+        self.submit_at = 0.0  # no submission before this (after failed ones)
+        self.draining: set[str] = set()  # jobs of lost trials, killed, polled until they end
+        self.stuck_since: float | None = None
+        self.warned_stuck = False
         self.tracker = JobTracker(storage, self.study_id, heartbeat_timeout, self.level)
         self.progress_due_at = time.monotonic() + PROGRESS_INTERVAL_S
 
@@ -242,15 +256,39 @@ class _Runner:
                     f"{type(self.study.algorithm).__name__} answered WAIT although no trial "
                     "is running; the run cannot go on"
                 )
+            self._warn_if_stuck()
             self._write_results_if_due()
             self._log_progress_if_due()
             self.scheduler.wait(POLL_INTERVAL_S)
 
+    def _warn_if_stuck(self) -> None:
+        """Say so (once) when no trial of the run is open and the scheduler takes none.
+
+        sherpa's schedulers count only this run's jobs, so that means a leak; a scheduler of
+        the user's own may count other work too, so the run waits rather than ends.
+        """
+        now = time.monotonic()
+        if self.running or now < self.submit_at or self.scheduler.has_capacity():
+            self.stuck_since = None
+            return
+        self.stuck_since = self.stuck_since or now
+        if now - self.stuck_since >= STUCK_NOTICE_S and not self.warned_stuck:
+            self.warned_stuck = True
+            _logger.warning(
+                "no trial has run for %.0f s, and %s has no free resource for the next one "
+                "(cancelled jobs still ending: %d); waiting",
+                now - self.stuck_since,
+                type(self.scheduler).__name__,
+                len(self.draining),
+            )
+
     def _poll_jobs(self) -> list[tuple[_Running, JobStatus]]:
-        if not self.running:
+        if not self.running and not self.draining:
             return []
         by_job = {r.job_id: r for r in self.running.values()}
-        statuses = self.scheduler.get_statuses(list(by_job))
+        statuses = self.scheduler.get_statuses([*by_job, *self.draining])
+        gone = JobStatus.UNKNOWN
+        self.draining -= {j for j in self.draining if statuses.get(j, gone).is_finished}
         ended = []
         now = time.monotonic()
         for job_id, entry in by_job.items():
@@ -290,6 +328,8 @@ class _Runner:
         for entry, status in ended:
             del self.running[entry.trial.id]
             self.tracker.remove(entry.trial.id)
+            if entry.lost_reason is not None:
+                self._drain(entry.job_id)
             self._finalize(entry, status)
         if ended:
             self.results_dirty = True
@@ -311,6 +351,19 @@ class _Runner:
                 self.resubmissions.append(dict(trial.parameters))
                 self.num_resubmitted += 1
         self._log_finished(trial)
+
+    def _drain(self, job_id: str) -> None:
+        """Cancel the job of a lost trial, and keep polling it until the scheduler has let it go.
+
+        The scheduler still counts it (its resource, its slot) until it ends; should the job
+        come back (a node that was only unreachable), it must not run on unobserved.
+        """
+        try:
+            self.scheduler.kill_job(job_id)
+        except Exception as exc:  # the trial is lost either way; say why it may linger
+            _logger.warning("job %s of a lost trial could not be cancelled: %s", job_id, exc)
+            return
+        self.draining.add(job_id)
 
     def _failure_reason(self, entry: _Running, status: JobStatus, log: str | None) -> str:
         if entry.lost_reason is not None:
@@ -365,7 +418,7 @@ class _Runner:
     def _fill_slots(self) -> None:
         self.waiting = False
         while len(self.running) < self.max_concurrent and self.scheduler.has_capacity():
-            if self.signals.received is not None:
+            if self.signals.received is not None or time.monotonic() < self.submit_at:
                 return
             if self.resubmissions:
                 trial = self.study.create_trial(self.resubmissions.popleft())
@@ -398,6 +451,7 @@ class _Runner:
             _logger.warning("trial %d could not be submitted: %s", trial.id, exc)
             self.study.finalize(trial, TrialStatus.FAILED)
             self.results_dirty = True
+            self._back_off(exc)
             return
         except SchedulerUnusableError:
             # The scheduler cannot run any trial (a missing tool, an unusable output_dir):
@@ -405,6 +459,7 @@ class _Runner:
             self.study.finalize(trial, TrialStatus.FAILED)
             self.results_dirty = True
             raise
+        self.failed_submissions = 0
         self.storage.set_job_id(self.study_id, trial.id, job_id)
         self.running[trial.id] = _Running(trial, job_id, is_resubmission)
         self.tracker.add(trial.id, job_id, time.monotonic())
@@ -415,6 +470,19 @@ class _Runner:
             job_id,
             _format_parameters(trial.parameters),
         )
+
+    def _back_off(self, error: JobSubmissionError) -> None:
+        """Pause submissions after a failed one; stop the run after too many in a row."""
+        self.failed_submissions += 1
+        if self.failed_submissions > len(SUBMISSION_RETRY_S):
+            raise SchedulerUnusableError(
+                f"{self.failed_submissions} trials in a row could not be submitted; the "
+                f"last: {error}"
+            ) from error
+        pause = SUBMISSION_RETRY_S[self.failed_submissions - 1]
+        self.submit_at = time.monotonic() + pause
+        if pause:
+            _logger.log(self.level, "next submission in %g s", pause)
 
     def _write_results_if_due(self) -> None:
         now = time.monotonic()
@@ -532,6 +600,9 @@ def optimize(
         ValueError: a bad argument (the message names it and its value).
         KeyboardInterrupt: the run was interrupted with Ctrl-C (after cleaning up).
         SystemExit: the run received SIGTERM (after cleaning up), with status 143.
+        SchedulerUnusableError: the scheduler cannot run trials as it is set up (a missing
+            tool), or several trials in a row could not be submitted (see
+            ``SUBMISSION_RETRY_S``); the trials run so far stay in the store and results.
         StorageUnreachableError: the ``storage`` database cannot be reached, or the private
             server cannot be started (e.g. PostgreSQL is not installed, ``db_port`` is busy).
     """
@@ -539,6 +610,7 @@ def optimize(
     max_concurrent = _check_positive_int("max_concurrent", max_concurrent)
     verbose = _check_verbose(verbose)
     heartbeat_timeout = check_heartbeat_timeout(heartbeat_timeout)
+    resubmit_failed_trials = check_flag("resubmit_failed_trials", resubmit_failed_trials)
     check_protocol("scheduler", scheduler, "submit_job", "sherpa.schedulers.Scheduler")
     if load:
         raise ValueError(
@@ -590,7 +662,7 @@ def optimize(
         if not scheduler.output_dir:
             scheduler.output_dir = str(directory)
         runner = _Runner(
-            study, store, scheduler, argv, max_concurrent, bool(resubmit_failed_trials),
+            study, store, scheduler, argv, max_concurrent, resubmit_failed_trials,
             verbose, directory, signals, heartbeat_timeout,
         )  # fmt: skip
         _logger.log(
