@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -169,6 +170,51 @@ def test_local_kill_job_kills_the_whole_process_group(
     finally:
         if _alive(child):
             os.kill(child, signal.SIGKILL)
+
+
+STUBBORN_CHILD = """
+import subprocess, sys
+child = subprocess.Popen(
+    [sys.executable, "-c", "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+     " open(sys.argv[1], 'w').write('1'); time.sleep(60)", sys.argv[1]],
+)
+child.wait()
+"""
+
+
+@pytest.mark.parametrize("how", ["kill_job", "close"])
+def test_local_stopped_job_leaves_no_process_behind(tmp_path: Path, how: str) -> None:
+    # The trial ends on SIGTERM; a child of it that ignores SIGTERM must not outlive it.
+    scheduler = LocalScheduler(output_dir=tmp_path, kill_grace_period=0.3)
+    ready = tmp_path / "ready"
+    job = scheduler.submit_job([PY, "-c", STUBBORN_CHILD, str(ready)], job_name="parent")
+    _wait_for_file(ready)
+    children = [
+        int(pid)
+        for pid in subprocess.run(
+            ["pgrep", "-g", job], capture_output=True, text=True, check=True
+        ).stdout.split()
+        if int(pid) != int(job)
+    ]
+    try:
+        if how == "kill_job":
+            scheduler.kill_job(job)
+            deadline = time.monotonic() + 10
+            while scheduler.get_status(job) is JobStatus.RUNNING:
+                assert time.monotonic() < deadline
+                time.sleep(0.02)
+            assert scheduler.get_status(job) is JobStatus.KILLED
+        else:
+            scheduler.close()
+        deadline = time.monotonic() + 5
+        while any(map(_alive, children)) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert len(children) == 1 and not any(map(_alive, children))
+    finally:
+        for child in children:
+            if _alive(child):
+                os.kill(child, signal.SIGKILL)
+        scheduler.close()
 
 
 def test_local_kill_job_escalates_to_sigkill_after_the_grace_period(

@@ -147,6 +147,10 @@ class LocalScheduler(Scheduler):
             ):
                 self._signal(job, signal.SIGKILL)
             return JobStatus.RUNNING
+        if job.killed_at is not None and not job.released:
+            # The trial has ended; what it started and left in its group (a child that
+            # ignores SIGTERM) must not outlive a job that was asked to stop.
+            self._signal(job, signal.SIGKILL)
         self._release(job)
         if job.killed_at is not None:
             return JobStatus.KILLED
@@ -187,7 +191,11 @@ class LocalScheduler(Scheduler):
             select.select(fds, [], [], timeout)
 
     def close(self) -> None:
-        """Terminate every job still running (SIGTERM, then SIGKILL after a grace period)."""
+        """Terminate every job still running (SIGTERM, then SIGKILL after a grace period).
+
+        SIGKILL then goes to each such job's whole process group, so that nothing the trial
+        started outlives it.
+        """
         running = [j for j in self._jobs.values() if j.process.poll() is None]
         for job in running:
             job.killed_at = time.monotonic()
@@ -197,8 +205,9 @@ class LocalScheduler(Scheduler):
             try:
                 job.process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self._signal(job, signal.SIGKILL)
-                job.process.wait()
+                pass
+            self._signal(job, signal.SIGKILL)  # the trial, or what it left in its group
+            job.process.wait()
         for job in self._jobs.values():
             if job.process.poll() is not None:
                 self._release(job)
