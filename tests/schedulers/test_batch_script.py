@@ -132,6 +132,24 @@ def test_job_script_fails_with_a_message_when_the_environment_file_is_missing(
     assert not marker.exists()
 
 
+def test_job_script_without_a_directory_stays_where_the_batch_system_started_it(
+    tmp_path: Path,
+) -> None:
+    # submit_options chose the working directory (--chdir, -wd): the script must not leave it.
+    exit_file = tmp_path / "job.exit"
+    started_in = tmp_path / "chosen by the user"
+    started_in.mkdir()
+    script = _write(
+        tmp_path,
+        job_script([PY, "-c", "import os; print(os.getcwd())"], {}, None, exit_file, None),
+    )
+    done = subprocess.run(
+        ["bash", str(script)], capture_output=True, text=True, timeout=30, cwd=started_in
+    )
+    assert (done.returncode, done.stdout) == (0, f"{started_in}\n")
+    assert "cd " not in script.read_text()
+
+
 def test_job_script_fails_with_a_message_when_the_directory_is_missing(tmp_path: Path) -> None:
     exit_file = tmp_path / "job.exit"
     script = job_script(["true"], {}, tmp_path / "gone", exit_file, None)

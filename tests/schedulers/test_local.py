@@ -174,10 +174,11 @@ def test_local_kill_job_kills_the_whole_process_group(
 
 STUBBORN_CHILD = """
 import subprocess, sys
-child = subprocess.Popen(
-    [sys.executable, "-c", "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
-     " open(sys.argv[1], 'w').write('1'); time.sleep(60)", sys.argv[1]],
+code = (
+    "import signal, sys, time; signal.signal(signal.SIGTERM, signal.SIG_IGN);"
+    " open(sys.argv[1], 'w').write('1'); time.sleep(60)"
 )
+child = subprocess.Popen([sys.executable, "-c", code, sys.argv[1]])
 child.wait()
 """
 

@@ -249,14 +249,20 @@ def test_sge_submit_job_quotes_arguments_variables_and_paths(
     assert scheduler.exit_code(job) == 0
 
 
-def test_sge_scheduler_refuses_a_dollar_in_output_dir_at_once(tmp_path: Path) -> None:
-    output_dir = tmp_path / "$HOME"
+@pytest.mark.parametrize(
+    ("name", "shown"), [("$HOME", "'$'"), ("a:b", "':'"), ("a,b", "','"), ("$a:b", "'$' and ':'")]
+)
+def test_sge_scheduler_refuses_qsub_syntax_in_output_dir_at_once(
+    tmp_path: Path, name: str, shown: str
+) -> None:
+    output_dir = tmp_path / name
     with pytest.raises(ValueError) as raised:
         SGEScheduler(output_dir=output_dir)
     assert str(raised.value) == (
         f"SGEScheduler: output_dir {str(output_dir)!r} puts the job logs in "
-        f"{str(output_dir / 'jobs')!r}, whose '$' qsub -o would expand (as in $HOME) with no "
-        "way to escape it; use an output_dir without '$'"
+        f"{str(output_dir / 'jobs')!r}, whose {shown} qsub -o would read as part of its syntax "
+        "($HOME-style names, host:path, lists) with no way to escape it; use an output_dir "
+        "without '$', ':' or ','"
     )
 
 
@@ -281,8 +287,8 @@ def test_sge_optimize_stops_at_the_first_submission_into_a_dollar_output_dir(
         )
     assert str(raised.value) == (
         f"SGEScheduler: output_dir {str(out)!r} puts the job logs in {str(out / 'jobs')!r}, "
-        "whose '$' qsub -o would expand (as in $HOME) with no way to escape it; use an "
-        "output_dir without '$'"
+        "whose '$' qsub -o would read as part of its syntax ($HOME-style names, host:path, "
+        "lists) with no way to escape it; use an output_dir without '$', ':' or ','"
     )
     assert not (out / "jobs").exists()
     assert _trial_statuses(out) == ["FAILED"]  # it never ran

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -224,6 +225,7 @@ def test_slurm_submit_argv_puts_sherpas_literal_output_after_the_users_options(
         "sbatch",
         "--job-name=trial_1",
         f"--chdir={tmp_path}",
+        "--no-requeue",
         "--partition=my part",
         "--output=/elsewhere",
         "-J",
@@ -232,6 +234,39 @@ def test_slurm_submit_argv_puts_sherpas_literal_output_after_the_users_options(
         "--output=/o/100%%j/t.out",  # sbatch would expand %j
         "/o/jobs/t.sh",
     ]
+
+
+@pytest.mark.parametrize(
+    ("options", "requeue"),
+    [("", ["--no-requeue"]), ("--requeue", []), ("--no-requeue", [])],
+)
+def test_slurm_submit_argv_asks_for_no_requeue_unless_the_user_chose(
+    options: str, requeue: list[str]
+) -> None:
+    argv = SLURMScheduler(options)._submit_argv(Path("/o/t.sh"), Path("/o/t.out"), "t")
+    assert argv[3:-3] == [*requeue, *shlex.split(options)]
+
+
+@pytest.mark.parametrize("options", ["-M other", "-Mother", "--clusters=a,b", "--cluster b"])
+def test_slurm_scheduler_refuses_other_clusters(options: str) -> None:
+    with pytest.raises(ValueError, match=r"name other clusters \(-M/--clusters\)") as raised:
+        SLURMScheduler(options)
+    assert repr(options) in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("options", "sets"),
+    [
+        ("--chdir=/d", True),
+        ("--chdir /d", True),
+        ("-D /d", True),
+        ("-D/d", True),
+        ("--partition=debug", False),
+        ("--dependency=afterok:1", False),
+    ],
+)
+def test_slurm_scheduler_sees_a_working_directory_in_the_options(options: str, sets: bool) -> None:
+    assert SLURMScheduler(options)._sets_directory() is sets
 
 
 def test_slurm_status_argv_asks_for_every_job_at_once() -> None:

@@ -205,6 +205,10 @@ class BatchScheduler(Scheduler):
     def _submit_argv(self, script: Path, log: Path, job_name: str) -> list[str]:
         """The submit command for ``script``, with its output (stdout and stderr) in ``log``."""
 
+    def _sets_directory(self) -> bool:
+        """Whether ``submit_options`` set the job's working directory (then sherpa does not)."""
+        return False
+
     @abc.abstractmethod
     def _parse_job_id(self, stdout: str) -> str:
         """The job id in the submit command's output; ValueError when there is none."""
@@ -256,8 +260,9 @@ class BatchScheduler(Scheduler):
             stale.unlink(missing_ok=True)
         if resource is not None:
             variables[_env.RESOURCE] = str(resource)
+        directory = None if self._sets_directory() else Path.cwd()
         text = job_script(
-            argv, variables, Path.cwd(), exit_file, self.environment, self._job_header(name)
+            argv, variables, directory, exit_file, self.environment, self._job_header(name)
         )
         _write_private(script, text)
 
@@ -488,7 +493,7 @@ class BatchScheduler(Scheduler):
 def job_script(
     argv: Sequence[str],
     variables: Mapping[str, str],
-    directory: Path,
+    directory: Path | None,
     exit_file: Path,
     environment: str | None,
     header: str = "",
@@ -529,9 +534,12 @@ def job_script(
         lines += _sourcing(environment)
     lines += [f"unset {_env.RESOURCE}"]
     lines += [f"export {name}={quote(value)}" for name, value in variables.items()]
+    if directory is not None:  # None: the batch system's working directory stands
+        lines += [
+            f"builtin cd {quote(str(directory))} ||"
+            f" sherpa_fail {quote(f'cannot change to the directory {directory}')}",
+        ]
     lines += [
-        f"builtin cd {quote(str(directory))} ||"
-        f" sherpa_fail {quote(f'cannot change to the directory {directory}')}",
         'sherpa_launch="x$!"',  # $! before the fork: see sherpa_stop
         f"( trap - INT QUIT; exec {' '.join(quote(part) for part in argv)} ) &",
         "sherpa_child=$!",

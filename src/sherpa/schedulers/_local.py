@@ -202,10 +202,8 @@ class LocalScheduler(Scheduler):
             self._signal(job, signal.SIGTERM)
         deadline = time.monotonic() + self.kill_grace_period
         for job in running:
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 job.process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
             self._signal(job, signal.SIGKILL)  # the trial, or what it left in its group
             job.process.wait()
         for job in self._jobs.values():

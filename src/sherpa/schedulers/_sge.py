@@ -106,8 +106,9 @@ class SGEScheduler(BatchScheduler):
     The submit command is ``qsub -N <job_name> -cwd <submit_options> -terse -S /bin/bash -o
     <log> -j y <script>``: a ``-N`` or ``-wd`` in ``submit_options`` wins over sherpa's, while
     sherpa's ``-S``, ``-o`` and ``-j`` win over the user's (the script is bash, and the runner
-    reads the log). ``qsub -o`` expands ``$HOME``-style names in the log's path and cannot
-    escape them, so ``output_dir`` must not contain a ``$``: one given here is a ValueError,
+    reads the log). ``qsub -o`` expands ``$HOME``-style names in the log's path, reads a ``:``
+    as after a host name and a ``,`` as between paths, and cannot escape them, so
+    ``output_dir`` must contain none of ``$ : ,``: one given here is a ValueError,
     and one the runner fills in makes the first submission raise
     :class:`~sherpa.schedulers.SchedulerUnusableError`, which stops the run. SGE does not
     pass the runner's environment on (unless ``-V`` is in ``submit_options``); the trial's
@@ -186,12 +187,18 @@ class SGEScheduler(BatchScheduler):
         """Vanished jobs of which ``qacct`` (reading an accounting file) had no record."""
 
     def _check_jobs_dir(self, jobs_dir: Path, error: type[Exception]) -> None:
-        if "$" in str(jobs_dir):
+        # qsub -o reads its value as [[host]:]path[,...] and expands $NAME, with no escapes.
+        unusable = [c for c in "$:," if c in str(jobs_dir)]
+        if unusable:
             raise error(
                 f"SGEScheduler: output_dir {self.output_dir!r} puts the job logs in "
-                f"{str(jobs_dir)!r}, whose '$' qsub -o would expand (as in $HOME) with no way "
-                "to escape it; use an output_dir without '$'"
+                f"{str(jobs_dir)!r}, whose {' and '.join(map(repr, unusable))} qsub -o would "
+                "read as part of its syntax ($HOME-style names, host:path, lists) with no way "
+                "to escape it; use an output_dir without '$', ':' or ','"
             )
+
+    def _sets_directory(self) -> bool:
+        return "-wd" in self._options
 
     def _submit_argv(self, script: Path, log: Path, job_name: str) -> list[str]:
         return [

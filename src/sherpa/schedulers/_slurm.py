@@ -46,9 +46,13 @@ class SLURMScheduler(BatchScheduler):
     (``scancel``, a time limit, preemption) ends ``KILLED``, so its trial is ``STOPPED``.
 
     The submit command is ``sbatch --job-name=<job_name> --chdir=<the runner's working
-    directory> <submit_options> --parsable --output=<log> <script>``: a ``--job-name`` or
-    ``--chdir`` in ``submit_options`` wins over sherpa's, while sherpa's ``--output`` wins over
-    one in ``submit_options`` (the runner reads the log there). An ``--error`` option splits
+    directory> --no-requeue <submit_options> --parsable --output=<log> <script>``: a
+    ``--job-name``, ``--chdir`` (``-D``) or ``--requeue`` in ``submit_options`` wins over
+    sherpa's, while sherpa's ``--output`` wins over one in ``submit_options`` (the runner reads
+    the log there). Without ``--requeue``, a job that SLURM would requeue (a node failure,
+    preemption) ends instead, and its trial with it; a requeued job would run its trial again
+    after the runner has recorded it as ended. ``-M``/``--clusters`` is refused: the status
+    and cancel commands ask the default cluster only. An ``--error`` option splits
     stderr off into another file, which the runner does not read. SLURM's default
     ``--export=ALL`` passes the runner's environment on to the job; the trial's own variables
     are set by the script, so they also arrive with ``--export=NONE``.
@@ -94,12 +98,27 @@ class SLURMScheduler(BatchScheduler):
         resources: Iterable[Any] | None = None,
     ) -> None:
         super().__init__(submit_options, environment, output_dir, resources=resources)
+        self._check_options()
+
+    def _check_options(self) -> None:
+        if any(_is_option(o, "-M", "--clusters", "--cluster") for o in self._options):
+            raise ValueError(
+                f"submit_options {self.submit_options!r} name other clusters (-M/--clusters), "
+                "but sherpa asks squeue and scancel about the default cluster only; run the "
+                "runner on a host of the cluster the trials should run on"
+            )
+
+    def _sets_directory(self) -> bool:
+        return any(_is_option(o, "-D", "--chdir", "--workdir") for o in self._options)
 
     def _submit_argv(self, script: Path, log: Path, job_name: str) -> list[str]:
+        requeue = any(_is_option(o, "--requeue", "--no-requeue") for o in self._options)
         return [
             "sbatch",
             f"--job-name={job_name}",
             f"--chdir={Path.cwd()}",
+            # A requeued job would run its trial again after the runner has ended it.
+            *([] if requeue else ["--no-requeue"]),
             *self._options,
             "--parsable",
             f"--output={_literal_filename(log)}",
@@ -130,3 +149,14 @@ class SLURMScheduler(BatchScheduler):
 
     def _kill_argv(self, job_id: str) -> list[str]:
         return ["scancel", job_id]
+
+
+def _is_option(argument: str, short: str, *long: str) -> bool:
+    """Whether one ``sbatch`` argument is the option ``short`` or one of ``long``, in any form.
+
+    ``-D dir``, ``-Ddir``, ``--chdir dir`` and ``--chdir=dir`` all count (the value is a
+    separate argument in the first and third form, which this one word does not need).
+    """
+    if argument == short or (argument.startswith(short) and not argument.startswith("--")):
+        return True
+    return any(argument == name or argument.startswith(f"{name}=") for name in long)
