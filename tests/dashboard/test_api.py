@@ -14,7 +14,7 @@ import pytest
 
 import sherpa
 from sherpa.dashboard import DashboardServer
-from sherpa.dashboard._app import SECURITY_HEADERS, DashboardApp
+from sherpa.dashboard._app import SECURITY_HEADERS, TOKEN_HEADER, DashboardApp
 
 BEST_1 = 0.1 + 1 / 3
 BEST_2 = 0.5 + 1 / 3
@@ -236,6 +236,27 @@ def test_stop_refuses_bad_ids(
     assert study.storage.stop_requested(study.study_id) == set()
 
 
+def test_stop_refuses_a_digit_that_is_not_a_number(
+    server: DashboardServer, study: sherpa.Study
+) -> None:
+    # The request line is read as Latin-1: byte 0xB2 arrives as '\u00b2', which isdigit().
+    request = (
+        b"POST /api/trials/\xb2/stop HTTP/1.1\r\n"
+        + f"Host: 127.0.0.1:{server.port}\r\n{TOKEN_HEADER}: {server.token}\r\n".encode()
+        + b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as conn:
+        conn.sendall(request)
+        chunks = []
+        while chunk := conn.recv(65536):
+            chunks.append(chunk)
+    head, _, body = b"".join(chunks).decode().partition("\r\n\r\n")
+    assert head.startswith("HTTP/1.1 400")
+    assert json.loads(body) == {"error": "trial id must be a positive integer; got '\u00b2'"}
+    assert study.storage is not None and study.study_id is not None
+    assert study.storage.stop_requested(study.study_id) == set()
+
+
 def test_stop_is_post_only(client: httpx.Client, study: sherpa.Study) -> None:
     for method in ("GET", "PUT", "DELETE"):
         response = client.request(method, "/api/trials/4/stop")
@@ -364,6 +385,12 @@ def test_request_without_host_is_refused() -> None:
         ),
         (
             "/api/trials",
+            {"ranges": f'{{"objective": [0, {10**400}]}}'},
+            "ranges['objective'] must be [low, high] or a list of them; got "
+            + repr([0, 10**400])[:200],
+        ),
+        (
+            "/api/trials",
             {"sort": "bogus"},
             "sort must be number, status, iterations or an axis "
             "['p:x', 'p:lr', 'p:act', 'objective', 'c:acc']; got 'bogus'",
@@ -372,6 +399,7 @@ def test_request_without_host_is_refused() -> None:
         ("/api/observations", {"since": "x"}, "since must be an integer; got 'x'"),
         ("/api/curves", {}, "trials is required: a comma-separated list of trial ids"),
         ("/api/curves", {"trials": "1,x"}, "trial id must be a positive integer; got 'x'"),
+        ("/api/curves", {"trials": "\u00b2"}, "trial id must be a positive integer; got '\u00b2'"),
         ("/api/curves", {"trials": "1,99,98"}, "no trial [99, 98] in study dash"),
         (
             "/api/curves",

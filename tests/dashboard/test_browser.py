@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 import sherpa
@@ -36,6 +37,9 @@ READY_TIMEOUT_MS = 90_000
 """Software-rendered WebGL (no GPU here) makes the parallel coordinates slow to draw."""
 
 X_VALUES = [round(0.05 + 0.075 * i, 3) for i in range(12)]
+
+FIXED_HEADS = ["Trial", "Status", "Iterations", "Objective", "x", "act"]
+"""The table's first columns over :func:`live_study` (the last one holds the stop buttons)."""
 
 
 def _launcher(directory: Path) -> str:
@@ -335,3 +339,168 @@ def test_page_redraws_only_what_changed_and_rests_while_hidden(
         timeout=3000,
     )
     assert page.text_content("#live") == "live"
+
+
+def _badge(page: Any, status: str) -> str:
+    text: str = page.text_content(f".badge[data-status='{status}']")
+    return text
+
+
+def _open_trial(page: Any, study: sherpa.Study) -> sherpa.Trial:
+    """Trial 12, open with one observation, once the page shows it."""
+    trial = study.get_suggestion()
+    assert isinstance(trial, sherpa.Trial)
+    study.add_observation(trial, 0.1, iteration=0)
+    page.wait_for_selector("#trials tbody tr[data-trial='12']", timeout=5000)
+    return trial
+
+
+def test_page_header_catches_up_with_a_change_made_while_a_poll_reads(
+    page: Any, live_study: tuple[sherpa.Study, DashboardServer]
+) -> None:
+    study, server = live_study
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    trial = _open_trial(page, study)
+    assert _badge(page, "COMPLETED") == "completed 11"
+
+    other_tab = httpx.Client(base_url=server.base_url, headers={"X-Sherpa-Token": server.token})
+    interrupted: list[str] = []
+
+    def finish_between_summary_and_columns(route: Any) -> None:
+        # After the poll read the summary and before it reads the changed trials, trial 12
+        # ends and another reader makes the server read the store again.
+        if not interrupted:
+            interrupted.append(route.request.url)
+            study.finalize(trial)
+            time.sleep(0.3)  # past the server's shortest time between two reads
+            assert other_tab.get("/api/summary").json()["counts"]["COMPLETED"] == 12
+        route.continue_()
+
+    page.route(
+        lambda url: "format=columns&changed_since=" in url, finish_between_summary_and_columns
+    )
+    study.add_observation(trial, 0.05, iteration=1)
+    page.wait_for_function(
+        "() => document.querySelector(\".badge[data-status='COMPLETED']\").textContent"
+        " === 'completed 12'",
+        timeout=5000,
+    )
+    assert len(interrupted) == 1
+    assert _badge(page, "INTERMEDIATE") == "intermediate 0"
+    other_tab.close()
+
+
+def test_page_reads_again_after_a_failed_page_request(
+    page: Any, live_study: tuple[sherpa.Study, DashboardServer]
+) -> None:
+    study, server = live_study
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    trial = _open_trial(page, study)
+    failed: list[str] = []
+
+    def fail_once(route: Any) -> None:
+        if failed:
+            route.continue_()
+            return
+        failed.append(route.request.url)
+        route.fulfill(
+            status=503, content_type="application/json", body='{"error":"database is locked"}'
+        )
+
+    page.route(lambda url: "/api/trials?offset=" in url, fail_once)
+    study.finalize(trial)
+    page.wait_for_function(
+        "() => document.querySelector(\"#trials tbody tr[data-trial='12'] td.status\")"
+        ".textContent === 'COMPLETED'",
+        timeout=5000,
+    )
+    assert len(failed) == 1
+    assert _badge(page, "COMPLETED") == "completed 12"
+    page.wait_for_function(
+        "() => document.getElementById('live').textContent === 'live'", timeout=3000
+    )
+
+
+def _centre(box: dict[str, float]) -> tuple[float, float]:
+    return box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+
+
+def test_brushing_a_dragged_axis_filters_on_that_axis(
+    page: Any, live_study: tuple[sherpa.Study, DashboardServer]
+) -> None:
+    _, server = live_study
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    labels = "() => document.getElementById('parcoords').data[0].dimensions.map(d => d.label)"
+    assert page.evaluate(labels) == ["x", "act", "objective (lower is better)"]
+
+    # Drag the x axis by its title past the act axis.
+    title = page.locator("#parcoords .axis-title", has_text=re.compile("^x$"))
+    x0, y0 = _centre(title.bounding_box())
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for step in range(1, 31):
+        page.mouse.move(x0 + 25 * step, y0)
+    page.mouse.up()
+    page.wait_for_function(f"() => ({labels})()[0] === 'act'", timeout=READY_TIMEOUT_MS)
+    assert page.evaluate(labels) == ["act", "x", "objective (lower is better)"]
+
+    # Brush the x axis (now the second) over its upper part.
+    x_now, _ = _centre(title.bounding_box())
+    boxes = [
+        page.locator("#parcoords rect.background").nth(i).bounding_box()
+        for i in range(page.locator("#parcoords rect.background").count())
+    ]
+    axis = min(boxes, key=lambda box: abs(_centre(box)[0] - x_now))
+    centre = _centre(axis)[0]
+    page.mouse.move(centre, axis["y"] + axis["height"] * 0.05)
+    page.mouse.down()
+    page.mouse.move(centre, axis["y"] + axis["height"] * 0.3, steps=5)
+    page.mouse.move(centre, axis["y"] + axis["height"] * 0.5, steps=5)
+    page.mouse.up()
+    page.wait_for_function(
+        "() => / of 11 trials match the selection$/.test("
+        "document.getElementById('table-info').textContent)",
+        timeout=READY_TIMEOUT_MS,
+    )
+    low, high = page.evaluate(
+        "() => { const r = document.getElementById('parcoords').data[0].dimensions"
+        ".find(d => d.label === 'x').constraintrange; return Array.isArray(r[0]) ? r[0] : r; }"
+    )
+    expected = [n for n, x in enumerate(X_VALUES[:11], start=1) if low <= x <= high]
+    assert 0 < len(expected) < 11
+    assert _table_numbers(page) == expected
+
+
+def _table_heads(page: Any) -> list[str]:
+    heads: list[str] = page.eval_on_selector_all(
+        "#trials thead th", "hs => hs.map(h => h.textContent)"
+    )
+    return heads
+
+
+def test_page_shows_context_metrics_that_appear_after_it_opened(
+    page: Any, live_study: tuple[sherpa.Study, DashboardServer]
+) -> None:
+    study, server = live_study
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    assert _table_heads(page) == [*FIXED_HEADS, ""]
+
+    trial = study.get_suggestion()
+    assert isinstance(trial, sherpa.Trial)
+    study.add_observation(trial, 0.5, iteration=0, context={"acc": 0.5, "loss": 0.3})
+    page.wait_for_selector("#trials thead th[data-key='c:loss']", timeout=5000)
+    assert _table_heads(page) == [*FIXED_HEADS, "acc", "loss", ""]
+
+    # Once the user picks, new metrics are left to the picker.
+    page.locator("#metric-picker label", has_text="loss").locator("input").uncheck()
+    page.wait_for_function(
+        "() => !document.querySelector(\"#trials thead th[data-key='c:loss']\")", timeout=5000
+    )
+    study.add_observation(trial, 0.4, iteration=1, context={"acc": 0.6, "mse": 0.1})
+    page.wait_for_selector("#metric-picker label:has-text('mse')", timeout=5000)
+    page.wait_for_timeout(1500)
+    assert _table_heads(page) == [*FIXED_HEADS, "acc", ""]

@@ -129,3 +129,55 @@ def test_view_reads_the_sqlite_store_read_only(tmp_path: Path) -> None:
     with view._engine.connect() as conn, pytest.raises(sa.exc.OperationalError, match="readonly"):
         conn.execute(sa.text("DELETE FROM sherpa_trials"))
     view.close()
+
+
+@pytest.mark.parametrize(
+    ("failing_read", "rebuild", "observed"),
+    [
+        # The backlog check fails after the store's one report of the write was used up.
+        (1, False, ([(1, 1, 0.5)], 2, False)),
+        # The trials fail after the observations were read (and the cursor moved).
+        (2, False, ([(1, 1, 0.5)], 2, False)),
+        # A rebuild fails: the old picture stays (a rebuild asks pollers to reload).
+        (2, True, ([], 3, True)),
+    ],
+)
+def test_view_refresh_that_fails_loses_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    failing_read: int,
+    rebuild: bool,
+    observed: tuple[list[tuple[int, int, float]], int, bool],
+) -> None:
+    import sqlalchemy as sa
+
+    url = sherpa.storage.sqlite_url(tmp_path / "sherpa.db")
+    study = _study(url)
+    trial = study.get_suggestion()
+    assert isinstance(trial, sherpa.Trial)
+    study.add_observation(trial, 1.0, 0)
+    view = StudyView(url, "v", min_refresh_s=0.0)
+    view.refresh()
+    study.add_observation(trial, 0.5, 1)
+    if rebuild:
+        monkeypatch.setattr("sherpa.dashboard._view.REBUILD_BACKLOG", 0)
+
+    connect = view._engine.connect
+    reads: list[int] = []
+
+    def flaky_connect() -> sa.Connection:
+        reads.append(1)
+        if len(reads) == failing_read:
+            raise sa.exc.OperationalError("SELECT", {}, Exception("database is locked"))
+        return connect()
+
+    monkeypatch.setattr(view._engine, "connect", flaky_connect)
+    with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+        view.refresh()
+    assert [(t.number, t.iterations, t.objective) for t in view.trials()] == [(1, 1, 1.0)]
+    assert view.observations_since(1, 10) == ([], 1, False)
+
+    view.refresh()  # no write in between: the failed refresh's work is still to do
+    assert [(t.number, t.iterations, t.objective) for t in view.trials()] == [(1, 2, 0.5)]
+    assert view.observations_since(1, 10) == observed
+    view.close()

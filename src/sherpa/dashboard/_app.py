@@ -169,7 +169,8 @@ def _int_arg(
 
 
 def _trial_number(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 12:
+    # isdigit() alone also passes digits int() refuses, such as '²'.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 12:
         raise ApiError(400, f"trial id must be a positive integer; got {raw!r}")
     return int(raw)
 
@@ -233,7 +234,11 @@ class _Axes:
 def _number_or_none(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value) if math.isfinite(value) else None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond every float, as JSON may carry
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _parameter_getter(name: str) -> Callable[[TrialSummary], float | None]:
@@ -271,7 +276,8 @@ def _parse_ranges(raw: str | None, axes: _Axes) -> dict[str, list[tuple[float, f
             spans = [spans]
         if not isinstance(spans, list) or not spans or not all(_is_span(s) for s in spans):
             raise ApiError(
-                400, f"ranges[{key!r}] must be [low, high] or a list of them; got {spans!r}"
+                400,
+                f"ranges[{key!r}] must be [low, high] or a list of them; got {spans!r:.200}",
             )
         checked = [(float(min(span)), float(max(span))) for span in spans]
         ranges[key] = checked

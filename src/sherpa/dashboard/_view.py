@@ -164,6 +164,9 @@ class StudyView:
         self._loaded = False
         self._refreshed_at = 0.0
         self._trials_read_at = 0.0
+        # A write the store reported that no refresh has read yet: the store reports each
+        # write once, so a refresh that fails must not forget it.
+        self._unread_write = True
 
     @property
     def lower_is_better(self) -> bool:
@@ -179,18 +182,25 @@ class StudyView:
     # Keeping current
 
     def refresh(self, *, force: bool = False) -> None:
-        """Bring the view up to date with the store (at most every ``min_refresh_s``)."""
+        """Bring the view up to date with the store (at most every ``min_refresh_s``).
+
+        A refresh is all or nothing: when a read fails, the view stays as it was and the
+        next refresh reads everything this one would have.
+        """
         with self._lock:
             now = time.monotonic()
             if not force and self._loaded and now - self._refreshed_at < self._min_refresh_s:
                 return
-            if not self._store.has_changed() and self._loaded:
+            if self._store.has_changed():
+                self._unread_write = True
+            if not self._unread_write and self._loaded:
                 self._refreshed_at = now
                 return
             if not self._loaded or self._backlog() > REBUILD_BACKLOG:
                 self._load_all()
             else:
                 self._read_changes()
+            self._unread_write = False
             self._refreshed_at = now
 
     def _backlog(self) -> int:
@@ -204,7 +214,6 @@ class StudyView:
     def _load_all(self) -> None:
         import sqlalchemy as sa
 
-        self._reset()
         study = {"s": self.record.id}
         with self._engine.connect() as conn:
             newest = conn.execute(
@@ -219,7 +228,10 @@ class StudyView:
                 ),
                 study,
             ).all()
-        self._trials_read_at = time.time()
+        read_at = time.time()
+        # Only now that every query succeeded is the old picture dropped.
+        self._reset()
+        self._trials_read_at = read_at
         self._apply_trials(rows)
         for row_id, count, best, iteration, context in aggregates:
             summary = self._trials.get(self._row_ids.get(row_id, -1))
@@ -282,10 +294,13 @@ class StudyView:
     def _read_changes(self) -> None:
         import sqlalchemy as sa
 
-        records = self._store.read_new_observations(self.record.id, self._cursor)
+        # The store advances the cursor it is given: read with a copy, kept only once the
+        # trials are read too, so that rows read by a refresh that fails are read again.
+        cursor = dataclasses.replace(self._cursor, pending=dict(self._cursor.pending))
+        records = self._store.read_new_observations(self.record.id, cursor)
         newest = max(self._trials, default=0)
         since = self._trials_read_at - FINISHED_MARGIN_S
-        self._trials_read_at = time.time()
+        read_at = time.time()
         with self._engine.connect() as conn:
             rows = conn.execute(
                 sa.text(
@@ -300,6 +315,7 @@ class StudyView:
                     "since": since,
                 },
             ).all()
+        self._cursor, self._trials_read_at = cursor, read_at
         self._apply_trials(rows)
         self._apply_observations(records)
 

@@ -39,13 +39,14 @@
     curves: new Map(), // number -> {iteration: [], objective: []}
     curvesKey: '', // the trials (numbers, joined) whose curves were fetched
     curvesStale: false,
+    curvesGrew: false, // the curves grew from polled observations since they were drawn
     tableKey: '',
     headerKey: '',
     highlighted: null,
     pinned: null,
-    contextShown: null, // Set of context keys drawn as axes
+    contextShown: new Set(), // context keys drawn as axes
+    contextPicked: false, // the user chose them in the picker
     axesKey: '',
-    parcoordsDims: [],
   };
 
   const $ = (id) => document.getElementById(id);
@@ -108,12 +109,18 @@
     return changed;
   }
 
+  // Until the user picks, the first context metrics are shown, also those that appear after
+  // the page opened: a study's first metrics usually arrive after its dashboard is opened.
+  function addDefaultContextAxes() {
+    if (state.contextPicked) return;
+    for (const axis of state.summary.axes) {
+      if (state.contextShown.size >= DEFAULT_CONTEXT_AXES) return;
+      if (axis.key.startsWith('c:')) state.contextShown.add(axis.key);
+    }
+  }
+
   function shownAxes() {
     const axes = state.summary.axes;
-    const contextKeys = axes.filter((a) => a.key.startsWith('c:')).map((a) => a.key);
-    if (state.contextShown === null) {
-      state.contextShown = new Set(contextKeys.slice(0, DEFAULT_CONTEXT_AXES));
-    }
     return axes.filter((a) => !a.key.startsWith('c:') || state.contextShown.has(a.key));
   }
 
@@ -158,6 +165,7 @@
       box.type = 'checkbox';
       box.checked = state.contextShown.has(axis.key);
       box.addEventListener('change', () => {
+        state.contextPicked = true;
         if (box.checked) state.contextShown.add(axis.key); else state.contextShown.delete(axis.key);
         drawParcoords(true);
         renderTable(true);
@@ -174,7 +182,9 @@
       const v = state.trials.get(n).values[axis.key];
       return v === null || v === undefined ? NaN : v;
     });
-    const dim = { label: axis.label, values };
+    // plotly reorders the dimensions in place when the user drags an axis, keeping each
+    // object: the key travels with its axis, where an index would name another one.
+    const dim = { key: axis.key, label: axis.label, values };
     if (axis.scale === 'category') {
       dim.tickvals = axis.categories.map((_, i) => i);
       dim.ticktext = axis.categories.map((c) => format(c));
@@ -202,7 +212,6 @@
     const fallback = objective.reduce(
       (low, v) => (v !== null && Number.isFinite(v) && (low === null || v < low) ? v : low), null,
     ) ?? 0;
-    state.parcoordsDims = axes;
     const trace = {
       type: 'parcoords',
       dimensions: axes.map((axis) => dimension(axis, numbers)),
@@ -234,12 +243,11 @@
     brushTimer = setTimeout(() => {
       const plot = $('parcoords');
       const ranges = {};
-      plot.data[0].dimensions.forEach((dim, i) => {
+      for (const dim of plot.data[0].dimensions) {
         const range = dim.constraintrange;
-        if (!range || !range.length) return;
-        const spans = Array.isArray(range[0]) ? range : [range];
-        ranges[state.parcoordsDims[i].key] = spans;
-      });
+        if (!range || !range.length) continue;
+        ranges[dim.key] = Array.isArray(range[0]) ? range : [range];
+      }
       state.ranges = ranges;
       state.offset = 0;
       loadPage();
@@ -423,6 +431,7 @@
   function drawCurves() {
     if (!window.Plotly) return;
     draws.curves += 1;
+    state.curvesGrew = false;
     const focus = state.highlighted !== null ? state.highlighted : state.pinned;
     const traces = Array.from(state.curves.entries()).map(([number, curve]) => ({
       type: 'scatter',
@@ -491,16 +500,18 @@
   async function loadAll() {
     mark('Start');
     state.summary = await api('/api/summary');
-    state.seq = state.summary.seq;
-    shownAxes();
+    addDefaultContextAxes();
     state.trials = new Map();
     const columns = await api('/api/trials?format=columns');
     mark('Columns');
     mergeColumns(columns.columns);
-    state.version = columns.version;
     renderHeader();
     renderMetricPicker();
     await loadPage();
+    // Recorded once every part is shown, and from the summary, read first: the version
+    // is never newer than any part, so a change made while they were read is read again.
+    state.seq = state.summary.seq;
+    state.version = state.summary.version;
     mark('Painted');
     document.body.dataset.painted = '1';
     // Let the browser paint the header and the table before the plots.
@@ -568,21 +579,25 @@
       return;
     }
     state.seq = observed.next;
-    const curvesKey = state.curvesKey;
-    const grew = extendCurves(observed.observations);
+    if (extendCurves(observed.observations)) state.curvesGrew = true;
     if (observed.version !== state.version) {
-      state.summary = await api('/api/summary');
+      const summary = await api('/api/summary');
+      state.summary = summary;
+      addDefaultContextAxes();
       const changed = await api(`/api/trials?format=columns&changed_since=${state.version}`);
       const shown = mergeColumns(changed.columns);
       pending.parcoords = pending.parcoords || shown.parcoords;
       pending.best = pending.best || shown.best;
-      state.version = changed.version;
       renderHeader();
       renderMetricPicker();
       await loadPage(true);
+      // Only once every part is shown (a failed read is retried by the next poll), and
+      // from the summary, read first: never newer than any part, so a change made while
+      // they were read is read again.
+      state.version = summary.version;
     }
-    // loadPage fetched the curves again when the page's trials changed (and drew them).
-    if (grew && state.curvesKey === curvesKey) drawCurves();
+    // Grown curves not drawn yet (loadPage draws them when it fetches them again).
+    if (state.curvesGrew) drawCurves();
     if (window.Plotly) {
       if (pending.best) redrawIfDue('best');
       if (pending.parcoords) redrawIfDue('parcoords');
