@@ -504,3 +504,38 @@ def test_page_shows_context_metrics_that_appear_after_it_opened(
     page.wait_for_selector("#metric-picker label:has-text('mse')", timeout=5000)
     page.wait_for_timeout(1500)
     assert _table_heads(page) == [*FIXED_HEADS, "acc", ""]
+
+
+def test_stop_click_survives_a_poll_that_changes_the_table_while_pressed(
+    page: Any, live_study: tuple[sherpa.Study, DashboardServer]
+) -> None:
+    study, server = live_study
+    trial = study.get_suggestion()
+    assert isinstance(trial, sherpa.Trial)
+    study.add_observation(trial, 0.9, iteration=0)
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    button = page.locator("#trials tbody tr[data-trial='12'] button.stop")
+    button.wait_for(timeout=5000)
+    box = button.bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    tables = _draws(page)["table"]
+
+    # A new observation changes trial 12's row while the button is held: no rebuild yet.
+    study.add_observation(trial, 0.8, iteration=1)
+    page.wait_for_timeout(2500)
+    assert _draws(page)["table"] == tables
+    page.mouse.up()
+
+    assert study.storage is not None
+    deadline = time.monotonic() + 5
+    while 12 not in study.storage.stop_requested(study.study_id):
+        assert time.monotonic() < deadline, "the click was lost"
+        time.sleep(0.05)
+    page.wait_for_function(
+        "() => document.querySelector(\"#trials tbody tr[data-trial='12'] td:nth-child(3)\")"
+        ".textContent === '2'",
+        timeout=5000,
+    )  # the deferred rebuild came after the click

@@ -277,12 +277,18 @@
   }
 
   // Rewrites the table only when what it shows changed (unless forced: sort, pin).
+  // While a button of the table is pressed, the rows are not rebuilt: a poll that replaced
+  // them between the press and the release would swallow the click (a Stop missed).
+  const tableHold = { pressed: false, deferred: false };
+
   function renderTable(force) {
     const cols = columnsOfTable();
     const key = JSON.stringify([
       cols.map((c) => c.key), state.sort, state.order, state.pinned, state.page,
     ]);
-    if (force || key !== state.tableKey) {
+    if (!force && key !== state.tableKey && tableHold.pressed) {
+      tableHold.deferred = true;
+    } else if (force || key !== state.tableKey) {
       state.tableKey = key;
       renderRows(cols);
     }
@@ -638,7 +644,22 @@
     if (pollTimer === null && !polling) pollForever();
   });
 
+  function holdTableWhilePressed() {
+    $('trials').addEventListener('pointerdown', () => { tableHold.pressed = true; });
+    const release = () => {
+      if (!tableHold.pressed) return;
+      tableHold.pressed = false;
+      if (!tableHold.deferred) return;
+      tableHold.deferred = false;
+      // After the click that this release completes has been dispatched.
+      setTimeout(() => renderTable(), 0);
+    };
+    document.addEventListener('pointerup', release);
+    document.addEventListener('pointercancel', release);
+  }
+
   function wireControls() {
+    holdTableWhilePressed();
     $('status-filter').addEventListener('change', (event) => {
       state.status = event.target.value;
       state.offset = 0;
