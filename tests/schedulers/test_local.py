@@ -339,6 +339,22 @@ def test_local_wait_returns_as_soon_as_a_job_ends(
     assert finish(scheduler, job) is JobStatus.FINISHED
 
 
+def test_local_wait_works_when_descriptors_are_numbered_past_1024(
+    scheduler: LocalScheduler, finish: Callable[..., JobStatus], tmp_path: Path
+) -> None:
+    # A runner with many files open gets high descriptor numbers for its jobs' pidfds.
+    opened = [os.open(tmp_path, os.O_RDONLY) for _ in range(1100)]
+    try:
+        job = scheduler.submit_job([PY, "-c", "import time; time.sleep(0.2)"], job_name="high")
+        started = time.monotonic()
+        scheduler.wait(30.0)
+        assert time.monotonic() - started < 10.0
+        assert finish(scheduler, job) is JobStatus.FINISHED
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
 def test_local_get_status_of_unknown_job_raises(scheduler: LocalScheduler) -> None:
     with pytest.raises(KeyError, match=r"LocalScheduler: unknown job id '12345'"):
         scheduler.get_status("12345")

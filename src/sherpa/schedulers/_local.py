@@ -187,8 +187,13 @@ class LocalScheduler(Scheduler):
         if not fds:
             time.sleep(timeout)
             return
+        # poll, not select: select cannot take a descriptor numbered 1024 or more, which a
+        # runner with many open files (or many trials) hands out.
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN)
         with contextlib.suppress(InterruptedError):
-            select.select(fds, [], [], timeout)
+            poller.poll(max(0.0, timeout) * 1000)
 
     def close(self) -> None:
         """Terminate every job still running (SIGTERM, then SIGKILL after a grace period).
