@@ -539,3 +539,29 @@ def test_stop_click_survives_a_poll_that_changes_the_table_while_pressed(
         ".textContent === '2'",
         timeout=5000,
     )  # the deferred rebuild came after the click
+
+
+def test_a_table_the_user_asked_for_that_fails_to_load_says_so(
+    page: Any, live_study: tuple[sherpa.Study, DashboardServer]
+) -> None:
+    _, server = live_study
+    page.goto(server.url)
+    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    fail = [True]
+
+    def answer(route: Any) -> None:
+        if fail[0]:
+            route.fulfill(
+                status=503, content_type="application/json", body='{"error":"database is locked"}'
+            )
+        else:
+            route.continue_()
+
+    page.route(lambda url: "/api/trials?offset=" in url, answer)
+    page.select_option("#page-size", "10")
+    page.wait_for_function("() => !document.getElementById('message').hidden", timeout=5000)
+    assert page.text_content("#message") == ("The table could not be loaded: database is locked")
+    fail[0] = False
+    page.select_option("#page-size", "50")
+    page.wait_for_function("() => document.getElementById('message').hidden", timeout=5000)
+    assert sorted(_table_numbers(page)) == list(range(1, 12))

@@ -250,7 +250,7 @@
       }
       state.ranges = ranges;
       state.offset = 0;
-      loadPage();
+      reloadPage();
     }, 120);
   }
 
@@ -321,7 +321,7 @@
         state.order = state.sort === col.key && state.order === 'asc' ? 'desc' : 'asc';
         state.sort = col.key;
         state.offset = 0;
-        loadPage();
+        reloadPage();
       });
       head.appendChild(th);
     }
@@ -359,6 +359,15 @@
       });
       body.appendChild(tr);
     }
+  }
+
+  // A page the user asked for (sort, filter, paging, brushing): a failure is shown, not lost.
+  const TABLE_FAILED = 'The table could not be loaded';
+
+  function reloadPage() {
+    loadPage().then(() => {
+      if ($('message').textContent.startsWith(TABLE_FAILED)) showMessage('');
+    }, (error) => showMessage(`${TABLE_FAILED}: ${error.message}`));
   }
 
   // Only the latest page request is shown: a brush, a click and a poll can overlap.
@@ -663,26 +672,26 @@
     $('status-filter').addEventListener('change', (event) => {
       state.status = event.target.value;
       state.offset = 0;
-      loadPage();
+      reloadPage();
     });
     $('page-size').addEventListener('change', (event) => {
       state.limit = Number(event.target.value);
       state.offset = 0;
-      loadPage();
+      reloadPage();
     });
     $('prev').addEventListener('click', () => {
       state.offset = Math.max(0, state.offset - state.limit);
-      loadPage();
+      reloadPage();
     });
     $('next').addEventListener('click', () => {
       state.offset += state.limit;
-      loadPage();
+      reloadPage();
     });
     $('clear-brush').addEventListener('click', () => {
       state.ranges = {};
       state.offset = 0;
       drawParcoords(true);
-      loadPage();
+      reloadPage();
     });
   }
 
