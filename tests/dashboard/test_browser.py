@@ -473,6 +473,14 @@ def test_brushing_a_dragged_axis_filters_on_that_axis(
     assert 0 < len(expected) < 11
     assert _table_numbers(page) == expected
 
+    # A redraw (here: clearing the brush) keeps the order the user dragged the axes into.
+    page.click("#clear-brush")
+    page.wait_for_function(
+        "() => document.getElementById('table-info').textContent === '11 trials'",
+        timeout=READY_TIMEOUT_MS,
+    )
+    assert page.evaluate(labels) == ["act", "x", "objective (lower is better)"]
+
 
 def _table_heads(page: Any) -> list[str]:
     heads: list[str] = page.eval_on_selector_all(

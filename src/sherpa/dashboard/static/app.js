@@ -46,6 +46,7 @@
     pinned: null,
     contextShown: new Set(), // context keys drawn as axes
     contextPicked: false, // the user chose them in the picker
+    axisOrder: [], // axis keys in the order the user dragged them into
     axesKey: '',
   };
 
@@ -119,9 +120,17 @@
     }
   }
 
+  // The axes drawn, in the order the user dragged them into (new axes keep their place
+  // after the ones the user has placed).
   function shownAxes() {
-    const axes = state.summary.axes;
-    return axes.filter((a) => !a.key.startsWith('c:') || state.contextShown.has(a.key));
+    const axes = state.summary.axes.filter(
+      (a) => !a.key.startsWith('c:') || state.contextShown.has(a.key));
+    const placed = (a) => {
+      const at = state.axisOrder.indexOf(a.key);
+      return at === -1 ? state.axisOrder.length : at;
+    };
+    return axes.map((a, i) => [placed(a), i, a]).sort((p, q) => p[0] - q[0] || p[1] - q[1])
+      .map((entry) => entry[2]);
   }
 
   // Header
@@ -242,6 +251,8 @@
     clearTimeout(brushTimer);
     brushTimer = setTimeout(() => {
       const plot = $('parcoords');
+      // A drag reorders the dimensions in place: keep that order for the next redraw.
+      state.axisOrder = plot.data[0].dimensions.map((dim) => dim.key);
       const ranges = {};
       for (const dim of plot.data[0].dimensions) {
         const range = dim.constraintrange;
