@@ -11,7 +11,7 @@ import pytest
 
 import sherpa
 from sherpa.algorithms._acquisition import _nearby_positions, _neighbours, discrete_search
-from sherpa.algorithms._bayesian import _transform
+from sherpa.algorithms._bayesian import _distance_to_nearest, _transform
 from sherpa.algorithms._space import SearchSpace
 from sherpa.algorithms.bayesian_optimization import BayesianOptimization, GPyOpt
 
@@ -138,6 +138,33 @@ def test_bayesian_optimization_spreads_suggestions_while_trials_run() -> None:
     distances = np.linalg.norm(points[:, None] - points[None], axis=-1)[np.triu_indices(4, 1)]
     assert distances.min() > 0.02
     assert not any(p in _completed(study) for p in running)
+
+
+def test_distance_to_nearest_is_euclidean() -> None:
+    points = np.array([[0.0, 0.0], [1.0, 1.0]])
+    others = np.array([[0.0, 0.5], [1.0, 0.0]])
+    assert _distance_to_nearest(points, others).tolist() == [0.5, 1.0]
+    assert _distance_to_nearest(points, others[:0]).tolist() == [math.inf, math.inf]
+
+
+def test_bayesian_optimization_keeps_its_suggestions_apart_from_tried_ones() -> None:
+    # Four at a time on a parabola: once the model knows the basin it would pile its
+    # suggestions onto the best point; none may come nearer than min_distance to a tried or
+    # running configuration while the range has room (12 points at 0.05 apart).
+    algorithm = BayesianOptimization(seed=0, min_distance=0.05)
+    study = sherpa.Study(UNIT, algorithm, True, disable_dashboard=True)
+    tried: list[float] = []
+    for _ in range(3):
+        batch = [study.get_suggestion() for _ in range(4)]
+        for trial in batch:
+            x = trial.parameters["x"]
+            if len(tried) >= algorithm.num_initial(UNIT):
+                assert min(abs(x - t) for t in tried) >= 0.05 - 1e-9, (x, tried)
+            tried.append(x)
+        for trial in batch:
+            study.add_observation(trial, _parabola(trial.parameters))
+            study.finalize(trial)
+    assert abs(study.get_best_result()["x"] - 0.3) < 0.05
 
 
 def test_bayesian_optimization_same_seed_same_suggestions(run_study: Run) -> None:
@@ -271,6 +298,12 @@ def test_small_discrete_space_is_searched_without_repeats(run_study: Run) -> Non
         ({"output_transform": "log"}, ValueError, "output_transform must be one of 'power'"),
         ({"incumbent": "best"}, ValueError, "incumbent must be one of 'observed', 'posterior_m"),
         ({"max_model_points": 5}, ValueError, "max_model_points must be at least 10; got 5"),
+        (
+            {"min_distance": -0.1},
+            ValueError,
+            r"min_distance must be at least 0 and below 1; got -0.1",
+        ),
+        ({"min_distance": "far"}, TypeError, "min_distance must be a number; got 'far'"),
     ],
 )
 def test_bayesian_optimization_rejects_bad_arguments(

@@ -107,7 +107,9 @@ class BayesianOptimization(Algorithm):
     noisy objectives better (on deterministic ones it lets the search settle in a good basin
     and sample it over and over, since the smoothed mean there sits above the best loss).
     A suggestion is never a configuration already tried, running or suggested, while the
-    space has others left. Until two trials have completed, suggestions past the design are
+    space has others left, nor (``min_distance``) one all but on top of one: a model sure of
+    a basin otherwise creeps along it in steps far below any useful precision, above all
+    with several trials at a time. Until two trials have completed, suggestions past the design are
     random.
 
     Trials suggested but not finished are taken into account by the kriging believer
@@ -150,6 +152,10 @@ class BayesianOptimization(Algorithm):
             evaluated at before the local searches. A space of only Discrete, Ordinal and
             Choice parameters with at most this many configurations is enumerated instead.
         numlocal_searches: How many of the best candidates start an L-BFGS-B search.
+        min_distance: The least Euclidean distance, in the encoded unit cube (each numeric
+            parameter's range, or log-range, scaled to [0, 1]), from a suggestion to any
+            tried or running configuration; the best candidate that far away is taken (the
+            best one at all when none is). 0 turns the rule off.
         log_suggestions: Log each suggestion with its acquisition value at info level.
 
     Example:
@@ -184,6 +190,7 @@ class BayesianOptimization(Algorithm):
         max_model_points: int = 200,
         num_candidates: int = 2000,
         numlocal_searches: int = 5,
+        min_distance: float = 0.003,
         log_suggestions: bool = False,
     ) -> None:
         super().__init__(seed=seed)
@@ -201,6 +208,7 @@ class BayesianOptimization(Algorithm):
         self.max_model_points = check_count("max_model_points", max_model_points, minimum=10)
         self.num_candidates = check_count("num_candidates", num_candidates, minimum=1)
         self.numlocal_searches = check_count("numlocal_searches", numlocal_searches, minimum=0)
+        self.min_distance = _check_min_distance(min_distance)
         self.log_suggestions = bool(log_suggestions)
         self.num_suggested = 0
         self._tracker = PendingTracker()
@@ -435,7 +443,11 @@ class BayesianOptimization(Algorithm):
             points, near = self._candidates(space, incumbents)
             scores = acquisition.values(points)
             points, scores = self._refine(acquisition, space, points, scores, near)
-        for index in np.argsort(-scores, kind="stable"):
+        order = np.argsort(-scores, kind="stable")
+        if self._grid is None and self.min_distance > 0:
+            far = _distance_to_nearest(points, acquisition.gp.x) >= self.min_distance
+            order = np.concatenate([order[far[order]], order[~far[order]]])
+        for index in order:
             config = space.decode(points[index])
             if self._is_new(config, space, known):
                 return config, float(scores[index])
@@ -493,6 +505,26 @@ class BayesianOptimization(Algorithm):
             near[np.ix_(swap, choice)] = space.sample(self.rng, int(swap.sum()))[:, choice]
         mask = np.arange(num_random + num_near) >= num_random
         return np.vstack([uniform, np.clip(near, 0.0, 1.0)]), mask
+
+
+def _distance_to_nearest(points: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """Each point's Euclidean distance to the nearest of ``others``."""
+    if len(others) == 0:
+        return np.full(len(points), np.inf)
+    squared = (
+        (points**2).sum(axis=1)[:, None] + (others**2).sum(axis=1)[None, :] - 2 * points @ others.T
+    )
+    nearest: np.ndarray = np.sqrt(np.maximum(squared.min(axis=1), 0.0))
+    return nearest
+
+
+def _check_min_distance(value: object) -> float:
+    value = to_builtin(value)
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"min_distance must be a number; got {value!r}")
+    if not 0 <= float(value) < 1:
+        raise ValueError(f"min_distance must be at least 0 and below 1; got {value!r}")
+    return float(value)
 
 
 def _lengthscale_groups(space: SearchSpace) -> np.ndarray:
