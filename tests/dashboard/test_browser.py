@@ -102,6 +102,12 @@ def live_study(tmp_path: Path) -> Iterator[tuple[sherpa.Study, DashboardServer]]
     study.close()
 
 
+def _load(page: Any, url: str) -> None:
+    """Open the dashboard and wait until its first data are drawn."""
+    page.goto(url)
+    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+
+
 def _table_numbers(page: Any) -> list[int]:
     return [
         int(n)
@@ -124,8 +130,7 @@ def test_page_shows_the_live_study_and_brushing_filters_the_table(
     page: Any, live_study: tuple[sherpa.Study, DashboardServer]
 ) -> None:
     study, server = live_study
-    page.goto(server.url)
-    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    _load(page, server.url)
     assert page.text_content("#study-name") == "browser"
     assert page.text_content("#table-info") == "11 trials"
     assert _table_numbers(page) == list(range(1, 12))
@@ -280,8 +285,7 @@ def test_page_redraws_only_what_changed_and_rests_while_hidden(
     study, server = live_study
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url.split("/api/")[-1]))
-    page.goto(server.url)
-    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    _load(page, server.url)
     drawn = _draws(page)
     assert drawn["parcoords"] == 1 and drawn["best"] == 1 and drawn["table"] == 1
 
@@ -364,8 +368,7 @@ def test_page_header_catches_up_with_a_change_made_while_a_poll_reads(
     page: Any, live_study: tuple[sherpa.Study, DashboardServer]
 ) -> None:
     study, server = live_study
-    page.goto(server.url)
-    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    _load(page, server.url)
     trial = _open_trial(page, study)
     assert _badge(page, "COMPLETED") == "completed 11"
 
@@ -400,8 +403,7 @@ def test_page_reads_again_after_a_failed_page_request(
     page: Any, live_study: tuple[sherpa.Study, DashboardServer]
 ) -> None:
     study, server = live_study
-    page.goto(server.url)
-    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    _load(page, server.url)
     trial = _open_trial(page, study)
     failed: list[str] = []
 
@@ -436,8 +438,7 @@ def test_brushing_a_dragged_axis_filters_on_that_axis(
     page: Any, live_study: tuple[sherpa.Study, DashboardServer]
 ) -> None:
     _, server = live_study
-    page.goto(server.url)
-    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    _load(page, server.url)
     labels = "() => document.getElementById('parcoords').data[0].dimensions.map(d => d.label)"
     assert page.evaluate(labels) == ["x", "act", "objective (lower is better)"]
 
@@ -494,8 +495,7 @@ def test_page_shows_context_metrics_that_appear_after_it_opened(
     page: Any, live_study: tuple[sherpa.Study, DashboardServer]
 ) -> None:
     study, server = live_study
-    page.goto(server.url)
-    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    _load(page, server.url)
     assert _table_heads(page) == [*FIXED_HEADS, ""]
 
     trial = study.get_suggestion()
@@ -522,8 +522,7 @@ def test_stop_click_survives_a_poll_that_changes_the_table_while_pressed(
     trial = study.get_suggestion()
     assert isinstance(trial, sherpa.Trial)
     study.add_observation(trial, 0.9, iteration=0)
-    page.goto(server.url)
-    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    _load(page, server.url)
     button = page.locator("#trials tbody tr[data-trial='12'] button.stop")
     button.wait_for(timeout=5000)
     box = button.bounding_box()
@@ -554,8 +553,7 @@ def test_a_table_the_user_asked_for_that_fails_to_load_says_so(
     page: Any, live_study: tuple[sherpa.Study, DashboardServer]
 ) -> None:
     _, server = live_study
-    page.goto(server.url)
-    page.wait_for_selector("body[data-ready='1']", timeout=READY_TIMEOUT_MS)
+    _load(page, server.url)
     fail = [True]
 
     def answer(route: Any) -> None:
