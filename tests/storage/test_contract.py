@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 import os
@@ -490,13 +491,11 @@ def test_a_version_1_store_is_upgraded_on_open(
     again.close()
 
 
-def test_a_version_1_store_opened_by_many_at_once_is_upgraded_once(
-    url: str, capfd: pytest.CaptureFixture[str]
-) -> None:
-    _create_v1_store(url)
+def _open_at_once(url: str, count: int) -> list[SQLStorage]:
+    """Open ``url`` from ``count`` threads released together; fail on any error."""
     opened: list[SQLStorage] = []
     errors: list[BaseException] = []
-    start = threading.Barrier(4)
+    start = threading.Barrier(count)
 
     def open_store() -> None:
         start.wait()
@@ -505,13 +504,58 @@ def test_a_version_1_store_opened_by_many_at_once_is_upgraded_once(
         except BaseException as exc:  # collected for the assertion below
             errors.append(exc)
 
-    threads = [threading.Thread(target=open_store) for _ in range(4)]
+    threads = [threading.Thread(target=open_store) for _ in range(count)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert errors == []
-    assert [s.schema_version for s in opened] == [2, 2, 2, 2]
-    assert capfd.readouterr().err.count("schema upgraded from version 1 to 2") == 1
     for store in opened:
         store.close()
+    assert errors == []
+    return opened
+
+
+def test_a_version_1_store_opened_by_many_at_once_is_upgraded_once(
+    url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    _create_v1_store(url)
+    opened = _open_at_once(url, 4)
+    assert [s.schema_version for s in opened] == [2, 2, 2, 2]
+    assert capfd.readouterr().err.count("schema upgraded from version 1 to 2") == 1
+    assert SQLStorage(url).get_study("old").name == "old"
+
+
+def test_a_new_store_opened_by_many_at_once_is_created_once(url: str, tmp_path: Path) -> None:
+    urls = (
+        [url]
+        if url.startswith("postgresql")
+        else [sqlite_url(tmp_path / f"new{number}" / "sherpa.db") for number in range(5)]
+    )
+    for each in urls:
+        _open_at_once(each, 8)
+        storage = SQLStorage(each)
+        assert storage.schema_version == 2
+        _study(storage)
+        assert [s.name for s in storage.list_studies()] == ["s"]
+        storage.close()
+
+
+def test_a_rollback_journal_sqlite_file_is_put_in_wal_mode_once_its_writer_lets_go(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    _create_v1_store(sqlite_url(path))
+    writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    assert writer.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+    writer.execute("BEGIN IMMEDIATE")  # SQLite refuses the switch to WAL at once, not waiting
+    release = threading.Timer(0.3, writer.execute, ("COMMIT",))
+    release.start()
+    try:
+        storage = SQLStorage(sqlite_url(path))
+    finally:
+        release.join()
+        writer.close()
+    assert storage.schema_version == 2
+    storage.close()
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -39,7 +39,8 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     ),
 }
 """The statements that bring a database from each version to the next (valid on every
-backend); each step runs in one transaction with the update of ``schema_version``."""
+backend); all the steps an upgrade needs run in one transaction with the update of
+``schema_version``."""
 
 metadata = MetaData()
 

@@ -36,6 +36,10 @@ _logger = get_logger(__name__)
 
 SQLITE_BUSY_TIMEOUT_S = 60.0
 
+_SCHEMA_LOCK = 0x5E5A_0001
+"""The PostgreSQL advisory lock key held while a database's sherpa tables are made or
+upgraded."""
+
 GAP_GRACE_S = 30.0
 """How long a missing observation id on a server database is looked for again.
 
@@ -73,10 +77,32 @@ class EngineExecutor:
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout = {int(SQLITE_BUSY_TIMEOUT_S * 1000)}")
-    cursor.execute("PRAGMA journal_mode = WAL")
+    _use_wal(cursor)
     cursor.execute("PRAGMA synchronous = NORMAL")
     cursor.execute("PRAGMA foreign_keys = ON")
     cursor.close()
+
+
+def _use_wal(cursor: sqlite3.Cursor) -> None:
+    """Put the database in WAL mode, waiting out other connections that hold it.
+
+    Leaving a rollback journal needs the database to itself, and SQLite answers "database is
+    locked" at once rather than calling the busy handler, so the switch is retried here for
+    as long as the busy timeout. A database already in WAL mode costs one query.
+    """
+    if cursor.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+        return
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_S
+    pause = 0.001
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 def create_server_engine(url: str, *, autocommit: bool = False) -> Engine:
@@ -198,49 +224,61 @@ class SQLStorage:
             self._watcher = sqlite3.connect(sqlite_path(url), check_same_thread=False)
 
     def _create_schema(self) -> None:
-        schema.metadata.create_all(self._engine)  # new tables only; never alters old ones
-        with self._engine.begin() as conn:
+        """Create the tables of a new database or upgrade an old one, then check the version.
+
+        A database at the current version is recognised by one read. Otherwise everything
+        happens in one transaction that first takes the database's write lock (SQLite) or an
+        advisory lock (PostgreSQL), so of several processes opening a new or old database at
+        once, one creates or migrates it and the others find the work done.
+        """
+        if self._read_schema_version() == schema.SCHEMA_VERSION:
+            return
+        with self._engine.connect() as conn:
+            if is_sqlite_url(self.url):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+            schema.metadata.create_all(conn)  # new tables only; never alters old ones
             row = conn.execute(
                 sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
             ).first()
             if row is None:
                 conn.execute(
-                    sa.text(
-                        "INSERT INTO sherpa_meta (key, value) VALUES (:key, :value) "
-                        "ON CONFLICT (key) DO NOTHING"
-                    ),
-                    {"key": "schema_version", "value": str(schema.SCHEMA_VERSION)},
+                    sa.insert(schema.meta).values(
+                        key="schema_version", value=str(schema.SCHEMA_VERSION)
+                    )
                 )
+                conn.commit()
                 return
-        version = int(row[0])
-        if version > schema.SCHEMA_VERSION:
-            raise StorageError(
-                f"store {self._shown!r} has schema version {version}, newer than this sherpa's "
-                f"{schema.SCHEMA_VERSION}; upgrade sherpa to read it"
+            version = int(row[0])
+            if version > schema.SCHEMA_VERSION:
+                raise StorageError(
+                    f"store {self._shown!r} has schema version {version}, newer than this "
+                    f"sherpa's {schema.SCHEMA_VERSION}; upgrade sherpa to read it"
+                )
+            for old in range(version, schema.SCHEMA_VERSION):
+                for statement in schema.MIGRATIONS[old]:
+                    conn.execute(sa.text(statement))
+            conn.execute(
+                sa.update(schema.meta)
+                .where(schema.meta.c.key == "schema_version")
+                .values(value=str(schema.SCHEMA_VERSION))
             )
+            conn.commit()
         for old in range(version, schema.SCHEMA_VERSION):
-            self._migrate(old)
+            _logger.info(
+                "store %s: schema upgraded from version %d to %d", self._shown, old, old + 1
+            )
 
-    def _migrate(self, old: int) -> None:
-        """Bring the database from schema version ``old`` to ``old + 1``, in one transaction.
-
-        The version is claimed first with a conditional update, which takes the write lock:
-        of several processes opening an old database at once, one migrates and the others
-        find the step done.
-        """
-        with self._engine.begin() as conn:
-            claimed = conn.execute(
-                sa.text(
-                    "UPDATE sherpa_meta SET value = :new "
-                    "WHERE key = 'schema_version' AND value = :old"
-                ),
-                {"old": str(old), "new": str(old + 1)},
-            ).rowcount
-            if claimed != 1:
-                return
-            for statement in schema.MIGRATIONS[old]:
-                conn.execute(sa.text(statement))
-        _logger.info("store %s: schema upgraded from version %d to %d", self._shown, old, old + 1)
+    def _read_schema_version(self) -> int | None:
+        """The recorded schema version, or None when the database has no sherpa tables yet."""
+        with self._engine.connect() as conn:
+            if not sa.inspect(conn).has_table(schema.meta.name):
+                return None
+            value = conn.execute(
+                sa.select(schema.meta.c.value).where(schema.meta.c.key == "schema_version")
+            ).scalar()
+        return None if value is None else int(value)
 
     @property
     def schema_version(self) -> int:
