@@ -110,3 +110,12 @@ def test_test_mode_without_parameters_warns(capsys: pytest.CaptureFixture[str]) 
 def test_mongodb_keywords_warn(store: SQLStorage, capsys: pytest.CaptureFixture[str]) -> None:
     sherpa.Client(replicaSet="rs0")
     assert "ignoring ['replicaSet']" in capsys.readouterr().err
+
+
+def test_send_metrics_after_close_is_refused(store: SQLStorage) -> None:
+    client = sherpa.Client()
+    trial = client.get_trial()
+    client.close()
+    with pytest.raises(RuntimeError, match="the client is closed"):
+        client.send_metrics(trial, 1, 0.5)
+    assert store.read_observations(1) == []

@@ -17,6 +17,7 @@ imports neither pandas, numpy nor SQLAlchemy for SQLite stores, so trial process
 from __future__ import annotations
 
 import os
+import time
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,7 +29,9 @@ from sherpa.exceptions import DuplicateObservationError, StorageUnreachableError
 from sherpa.logging import get_logger
 from sherpa.storage._channel import TrialChannel
 from sherpa.storage._heartbeat import Heartbeat, parse_interval
+from sherpa.storage._statements import PendingObservation
 from sherpa.storage._urls import display_url, is_sqlite_url
+from sherpa.storage._writer import BackgroundWriter
 from sherpa.trial import Trial
 
 __all__ = ["Client", "check_context"]
@@ -85,6 +88,12 @@ class Client:
         port: The database port, likewise.
         test_mode: Run the script on its own, without a runner: :meth:`get_trial` returns a
             trial built from ``test_parameters`` and metrics are only logged.
+        synchronous: When True (the default), :meth:`send_metrics` returns once the store
+            has the observation, and raises at once if the store refuses it. When False it
+            queues the observation and returns in microseconds; a background thread stores
+            the queue in batches, and a refusal is raised by the next ``send_metrics``,
+            :meth:`flush` or :meth:`close`. The queue is flushed when the process exits
+            normally; a process killed by a signal loses what was still queued.
         **kwargs: ``db_url`` (a database URL, instead of ``SHERPA_DB_URL``), ``study_id``
             (instead of ``SHERPA_STUDY_ID``) and ``test_parameters`` (a dict, for test mode).
             Other keywords were options of SHERPA's MongoDB client; they are ignored with a
@@ -99,8 +108,12 @@ class Client:
         host: str | None = None,
         port: int | None = None,
         test_mode: bool = False,
+        *,
+        synchronous: bool = True,
         **kwargs: Any,
     ) -> None:
+        if not isinstance(synchronous, bool):
+            raise TypeError(f"synchronous must be True or False; got {synchronous!r}")
         db_url = kwargs.pop("db_url", None) or os.environ.get(_env.DB_URL)
         study_id = kwargs.pop("study_id", None) or os.environ.get(_env.STUDY_ID)
         self._test_parameters = dict(kwargs.pop("test_parameters", None) or {})
@@ -112,8 +125,10 @@ class Client:
         if self.test_mode and not self._test_parameters:
             _logger.warning("Client: test mode without test_parameters; trial.parameters is {}")
         self.test_metrics: list[tuple[int, int, float, dict[str, Any]]] = []
+        self.synchronous = synchronous
         self._channel: TrialChannel | None = None
         self._heartbeat: Heartbeat | None = None
+        self._writer: BackgroundWriter | None = None
         if self.test_mode:
             return
         if not db_url:
@@ -190,12 +205,18 @@ class Client:
                 stored.
             DuplicateObservationError: this iteration was already reported.
             TrialFinishedError: the runner has already ended the trial.
+            StorageUnreachableError: the store cannot be reached. With
+                ``synchronous=False`` the last three concern an observation sent by an
+                earlier call, which was not stored (the error names its iteration); this
+                call's observation is queued all the same.
         """
         if not isinstance(trial, Trial):
             raise TypeError(f"trial must be a sherpa.Trial; got {trial!r}")
         iteration = check_iteration(iteration)
         value = check_objective(objective)
         checked = check_context(context, trial.parameters)
+        if self._channel is None and not self.test_mode:
+            raise RuntimeError("Client.send_metrics: the client is closed")
         if self._channel is None:
             if any(m[0] == trial.id and m[1] == iteration for m in self.test_metrics):
                 raise DuplicateObservationError(
@@ -210,7 +231,33 @@ class Client:
                 checked,
             )
             return
-        self._channel.add_observation(trial.id, iteration, value, checked)
+        if self.synchronous:
+            self._channel.add_observation(trial.id, iteration, value, checked)
+            return
+        if self._writer is None:
+            self._writer = BackgroundWriter(self._channel)
+        self._writer.put(PendingObservation(trial.id, iteration, value, checked, time.time()))
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every metric sent with ``synchronous=False`` is stored.
+
+        Nothing to wait for with ``synchronous=True``.
+
+        Args:
+            timeout: At most this many seconds; None waits as long as it takes.
+
+        Raises:
+            TimeoutError: metrics are still waiting after ``timeout`` seconds.
+            DuplicateObservationError, TrialFinishedError, StorageUnreachableError: the
+                store refused a metric sent earlier (the first such reason; later ones are
+                logged).
+        """
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
+        ):
+            raise ValueError(f"timeout must be None or a number of seconds >= 0; got {timeout!r}")
+        if self._writer is not None:
+            self._writer.flush(timeout)
 
     def keras_send_metrics(
         self, trial: Trial, objective_name: str, context_names: Sequence[str] = ()
@@ -229,7 +276,20 @@ class Client:
         return make_keras_callback(report, objective_name, context_names)
 
     def close(self) -> None:
-        """Stop the heartbeat and close the connection to the store."""
+        """Store the metrics still queued, stop the heartbeat, close the connection.
+
+        Raises:
+            DuplicateObservationError, TrialFinishedError, StorageUnreachableError: as
+                :meth:`flush`; the connection is closed all the same.
+        """
+        try:
+            if self._writer is not None:
+                self._writer.close()
+        finally:
+            self._writer = None
+            self._release()
+
+    def _release(self) -> None:
         if self._heartbeat is not None:
             self._heartbeat.stop()
             self._heartbeat = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
 from sherpa.exceptions import StorageUnreachableError
@@ -51,6 +52,16 @@ class _SQLiteExecutor:
 
     def execute(self, sql: str, params: dict[str, Any]) -> int:
         return self._conn.execute(sql, params).rowcount
+
+    def execute_many(self, sql: str, params: Sequence[dict[str, Any]]) -> list[int]:
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            counts = [self._conn.execute(sql, each).rowcount for each in params]
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        self._conn.execute("COMMIT")
+        return counts
 
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         return self._conn.execute(sql, params).fetchall()
@@ -101,6 +112,12 @@ class _ServerExecutor:
     def execute(self, sql: str, params: dict[str, Any]) -> int:
         try:
             return self._inner.execute(sql, params)
+        except self._lost as exc:
+            raise self._failed(exc) from exc
+
+    def execute_many(self, sql: str, params: Sequence[dict[str, Any]]) -> list[int]:
+        try:
+            return self._inner.execute_many(sql, params)
         except self._lost as exc:
             raise self._failed(exc) from exc
 

@@ -13,10 +13,12 @@ insert is parsed and planned once.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 import threading
 import urllib.parse
+from collections.abc import Callable, Sequence
 from importlib.util import find_spec
 from typing import Any
 
@@ -114,11 +116,14 @@ class PsycopgExecutor:
             return self._run_locked(sql, params)
 
     def _run_locked(self, sql: str, params: dict[str, Any]) -> Any:
+        return self._retrying(lambda: self._conn.execute(_pyformat(sql), params))
+
+    def _retrying(self, work: Callable[[], Any]) -> Any:
         for attempt in (1, 2):
             if self._conn.closed or self._conn.broken:
                 self._conn = self._connect()
             try:
-                return self._conn.execute(_pyformat(sql), params)
+                return work()
             except self._psycopg.OperationalError as exc:
                 if attempt == 2 or not self._conn.broken:
                     raise self._failed(exc) from exc
@@ -127,6 +132,21 @@ class PsycopgExecutor:
     def execute(self, sql: str, params: dict[str, Any]) -> int:
         """Run a write; return the number of rows it changed."""
         return int(self._run(sql, params).rowcount)
+
+    def execute_many(self, sql: str, params: Sequence[dict[str, Any]]) -> list[int]:
+        """Run a write once per parameter set, pipelined: one round trip, one transaction."""
+        query = _pyformat(sql)
+
+        def pipelined() -> list[int]:
+            with contextlib.ExitStack() as stack:
+                if self._psycopg.Pipeline.is_supported():  # libpq 14 or later
+                    stack.enter_context(self._conn.pipeline())
+                stack.enter_context(self._conn.transaction())
+                cursors = [self._conn.execute(query, each) for each in params]
+            return [int(cursor.rowcount) for cursor in cursors]
+
+        with self._lock:
+            return list(self._retrying(pipelined))
 
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run a read; return its rows."""

@@ -8,7 +8,7 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,10 @@ class EngineExecutor:
     def execute(self, sql: str, params: dict[str, Any]) -> int:
         with self._engine.begin() as conn:
             return conn.execute(_text(sql), params).rowcount
+
+    def execute_many(self, sql: str, params: Sequence[dict[str, Any]]) -> list[int]:
+        with self._engine.begin() as conn:
+            return [conn.execute(_text(sql), each).rowcount for each in params]
 
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         with self._engine.connect() as conn:

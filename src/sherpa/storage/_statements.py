@@ -8,15 +8,25 @@ The table and column names are those of :mod:`sherpa.storage._schema`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sherpa._convert import dumps_json
 from sherpa.exceptions import DuplicateObservationError, TrialFinishedError, UnknownTrialError
 from sherpa.trial import TrialStatus
 
-__all__ = ["Executor", "database_now_sql", "fetch_trial", "insert_observation", "record_heartbeat"]
+__all__ = [
+    "Executor",
+    "PendingObservation",
+    "database_now_sql",
+    "fetch_trial",
+    "insert_observation",
+    "insert_observations",
+    "record_heartbeat",
+]
 
 _SELECT_TRIAL = (
     "SELECT id, parameters, status FROM sherpa_trials "
@@ -56,11 +66,26 @@ class Executor(Protocol):
     def execute(self, sql: str, params: dict[str, Any]) -> int:
         """Run a write; return the number of rows it changed."""
 
+    def execute_many(self, sql: str, params: Sequence[dict[str, Any]]) -> list[int]:
+        """Run a write once per parameter set, in one transaction where the database allows,
+        with as few round trips as it allows; return the rows each run changed."""
+
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run a read; return its rows."""
 
     def close(self) -> None:
         """Release the connection."""
+
+
+@dataclasses.dataclass(frozen=True)
+class PendingObservation:
+    """An observation a trial has reported and that is not stored yet."""
+
+    number: int
+    iteration: int
+    objective: float
+    context: dict[str, Any]
+    created_at: float
 
 
 def fetch_trial(executor: Executor, study_id: int, number: int) -> tuple[dict[str, Any], str]:
@@ -74,6 +99,37 @@ def fetch_trial(executor: Executor, study_id: int, number: int) -> tuple[dict[st
         raise UnknownTrialError(f"trial {number} does not exist in study {study_id}")
     _, parameters, status = rows[0]
     return json.loads(parameters), str(status)
+
+
+def _observation_params(study_id: int, observation: PendingObservation) -> dict[str, Any]:
+    objective = observation.objective
+    return {
+        "study_id": study_id,
+        "number": observation.number,
+        "iteration": observation.iteration,
+        "objective": None if objective != objective else objective,  # NaN is stored as NULL
+        "context": dumps_json(observation.context),
+        "created_at": observation.created_at,
+    }
+
+
+def _refusal(
+    executor: Executor, study_id: int, observation: PendingObservation
+) -> UnknownTrialError | TrialFinishedError | DuplicateObservationError:
+    """Why the store did not take ``observation`` (its insert changed no row)."""
+    try:
+        _, status = fetch_trial(executor, study_id, observation.number)
+    except UnknownTrialError as exc:
+        return exc
+    if status != TrialStatus.INTERMEDIATE.value:
+        return TrialFinishedError(
+            f"trial {observation.number} is already {status}; its observation at iteration "
+            f"{observation.iteration} was not stored"
+        )
+    return DuplicateObservationError(
+        f"trial {observation.number} already has an observation at iteration "
+        f"{observation.iteration}"
+    )
 
 
 def insert_observation(
@@ -91,25 +147,26 @@ def insert_observation(
         TrialFinishedError: the trial has already been finalized.
         DuplicateObservationError: the trial already has an observation at ``iteration``.
     """
-    params = {
-        "study_id": study_id,
-        "number": number,
-        "iteration": iteration,
-        "objective": None if objective != objective else objective,  # NaN is stored as NULL
-        "context": dumps_json(context),
-        "created_at": time.time(),
-    }
-    if executor.execute(_INSERT_OBSERVATION, params) == 1:
-        return
-    _, status = fetch_trial(executor, study_id, number)
-    if status != TrialStatus.INTERMEDIATE.value:
-        raise TrialFinishedError(
-            f"trial {number} is already {status}; its observation at iteration {iteration} "
-            "was not stored"
-        )
-    raise DuplicateObservationError(
-        f"trial {number} already has an observation at iteration {iteration}"
-    )
+    observation = PendingObservation(number, iteration, objective, context, time.time())
+    if executor.execute(_INSERT_OBSERVATION, _observation_params(study_id, observation)) != 1:
+        raise _refusal(executor, study_id, observation)
+
+
+def insert_observations(
+    executor: Executor, study_id: int, observations: Sequence[PendingObservation]
+) -> list[tuple[PendingObservation, Exception]]:
+    """Store several observations at once; return those the store refused, with the reason.
+
+    Each observation is stored or refused on its own, as by :func:`insert_observation`, but
+    all of them travel together (one transaction; on PostgreSQL one round trip).
+    """
+    params = [_observation_params(study_id, observation) for observation in observations]
+    counts = executor.execute_many(_INSERT_OBSERVATION, params)
+    return [
+        (observation, _refusal(executor, study_id, observation))
+        for observation, count in zip(observations, counts, strict=True)
+        if count != 1
+    ]
 
 
 def database_now_sql(dialect: str) -> str | None:

@@ -1,0 +1,161 @@
+"""Observations written from a background thread, for trials that must not wait for the store.
+
+With ``sherpa.Client(synchronous=False)``, :meth:`sherpa.Client.send_metrics` checks its
+arguments, puts the observation in a queue and returns; a daemon thread of the trial process
+(:class:`BackgroundWriter`) stores what has queued up, all of it in one transaction (on
+PostgreSQL one round trip), and again as soon as more arrives. What the store refuses (an
+iteration already stored, a trial the runner has ended) or a store that cannot be reached is
+raised by the next call that the trial script makes: ``send_metrics``, ``flush`` or
+``close``. At interpreter exit the queue is flushed.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import threading
+import time
+import weakref
+from typing import TYPE_CHECKING
+
+from sherpa.logging import get_logger
+from sherpa.storage._statements import PendingObservation, insert_observations
+
+if TYPE_CHECKING:
+    from sherpa.storage._channel import TrialChannel
+    from sherpa.storage._statements import Executor
+
+__all__ = ["MAX_BATCH", "MAX_QUEUED", "BackgroundWriter"]
+
+_logger = get_logger(__name__)
+
+MAX_QUEUED = 10_000
+"""At most this many observations wait; ``send_metrics`` waits for room beyond that."""
+
+MAX_BATCH = 500
+"""At most this many observations are written in one transaction."""
+
+EXIT_FLUSH_S = 30.0
+"""How long the interpreter's exit waits for queued observations to be stored."""
+
+
+class BackgroundWriter:
+    """Stores a trial process's observations from a daemon thread, in batches.
+
+    Args:
+        channel: The trial process's channel to the store.
+    """
+
+    def __init__(self, channel: TrialChannel) -> None:
+        self.channel = channel
+        self._queue: collections.deque[PendingObservation] = collections.deque()
+        self._in_flight = 0
+        self._errors: list[Exception] = []
+        self._closing = False
+        self._condition = threading.Condition()
+        self._pid = os.getpid()
+        self._thread = threading.Thread(target=self._run, name="sherpa-metrics", daemon=True)
+        self._thread.start()
+        # Stores what is queued when the interpreter exits (daemon threads are not waited for).
+        self._exit_hook = weakref.finalize(self, _flush_at_exit, weakref.ref(self))
+
+    def put(self, observation: PendingObservation) -> None:
+        """Queue ``observation``, then raise what the store refused since the last call.
+
+        The observation is queued even then: the error names the earlier one that was not
+        stored. Waits while ``MAX_QUEUED`` observations are queued.
+        """
+        with self._condition:
+            if self._closing:
+                raise RuntimeError("Client.send_metrics: the client is closed")
+            while len(self._queue) >= MAX_QUEUED and self._thread.is_alive():
+                self._condition.wait(0.1)
+            self._queue.append(observation)
+            self._condition.notify_all()
+            self._raise_errors()
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until every queued observation is stored or refused; raise the first refusal.
+
+        Raises:
+            TimeoutError: observations are still waiting after ``timeout`` seconds.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._condition:
+            while (self._queue or self._in_flight) and self._thread.is_alive():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    waiting = len(self._queue) + self._in_flight
+                    raise TimeoutError(
+                        f"Client.flush: {waiting} observations not stored after {timeout} s"
+                    )
+                self._condition.wait(left)
+            self._raise_errors()
+
+    def close(self, timeout: float | None = None) -> None:
+        """Flush, then end the thread; raise the first refusal, like :meth:`flush`."""
+        try:
+            self.flush(timeout)
+        finally:
+            with self._condition:
+                self._closing = True
+                self._condition.notify_all()
+            if self._thread is not threading.current_thread():
+                self._thread.join(1.0)
+            self._exit_hook.detach()
+
+    def _raise_errors(self) -> None:
+        if not self._errors:
+            return
+        first, *others = self._errors
+        self._errors.clear()
+        for other in others:
+            _logger.error("observation not stored: %s", other)
+        raise first
+
+    def _run(self) -> None:
+        executor: Executor | None = None
+        try:
+            while True:
+                with self._condition:
+                    while not self._queue and not self._closing:
+                        self._condition.wait()
+                    if not self._queue:
+                        return
+                    batch = [
+                        self._queue.popleft() for _ in range(min(MAX_BATCH, len(self._queue)))
+                    ]
+                    self._in_flight = len(batch)
+                    self._condition.notify_all()
+                errors: list[Exception] = []
+                try:
+                    if executor is None:
+                        executor = self.channel.open_for_thread()
+                    refused = insert_observations(executor, self.channel.study_id, batch)
+                    errors.extend(reason for _, reason in refused)
+                except Exception as exc:  # the trial script raises it at its next call
+                    errors.append(exc)
+                with self._condition:
+                    self._errors.extend(errors)
+                    self._in_flight = 0
+                    self._condition.notify_all()
+        finally:
+            if executor is not None:
+                try:
+                    self.channel.release(executor)
+                except Exception as exc:  # nothing may escape the thread
+                    _logger.debug("closing the metrics connection: %s", exc)
+
+    def _flush_at_exit(self) -> None:
+        if os.getpid() != self._pid:  # a forked child: the thread is the parent's
+            return
+        try:
+            self.close(EXIT_FLUSH_S)
+        except Exception as exc:  # at exit there is nobody left to raise to
+            _logger.error("at exit: %s", exc)
+
+
+def _flush_at_exit(ref: weakref.ReferenceType[BackgroundWriter]) -> None:
+    writer = ref()
+    if writer is not None:
+        writer._flush_at_exit()

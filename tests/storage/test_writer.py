@@ -1,0 +1,156 @@
+"""send_metrics with synchronous=False: the background writer, on every backend."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import sherpa
+from sherpa.exceptions import DuplicateObservationError, TrialFinishedError
+from sherpa.storage import SQLStorage, sqlite_url
+from sherpa.storage._urls import sqlite_path
+from sherpa.trial import TrialStatus
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        return str(request.getfixturevalue("postgres_url"))
+    return sqlite_url(tmp_path / "sherpa.db")
+
+
+@pytest.fixture
+def store(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SQLStorage]:
+    storage = SQLStorage(url)
+    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
+    storage.create_trial(study_id, 1, {"x": 0.5})
+    monkeypatch.setenv("SHERPA_DB_URL", url)
+    monkeypatch.setenv("SHERPA_STUDY_ID", str(study_id))
+    monkeypatch.setenv("SHERPA_TRIAL_ID", "1")
+    yield storage
+    storage.close()
+
+
+def _stored(store: SQLStorage) -> list[tuple[int, float, dict[str, object]]]:
+    study_id = store.get_study("s").id
+    return [(o.iteration, o.objective, o.context) for o in store.read_observations(study_id)]
+
+
+def test_queued_metrics_are_all_stored_in_order_by_flush(store: SQLStorage) -> None:
+    client = sherpa.Client(synchronous=False)
+    trial = client.get_trial()
+    for iteration in range(1, 1201):  # more than one batch
+        client.send_metrics(trial, iteration, iteration / 10, context={"i": iteration})
+    client.send_metrics(trial, 1201, math.nan)
+    client.flush()
+    stored = _stored(store)
+    assert [row[0] for row in stored] == list(range(1, 1202))
+    assert stored[41] == (42, 4.2, {"i": 42})
+    assert math.isnan(stored[-1][1])
+    client.close()
+
+
+def test_a_refused_metric_is_raised_once_by_flush_and_the_others_are_stored(
+    store: SQLStorage,
+) -> None:
+    client = sherpa.Client(synchronous=False)
+    trial = client.get_trial()
+    client.send_metrics(trial, 1, 0.1)
+    client.send_metrics(trial, 1, 0.2)  # queued: the store refuses it later
+    client.send_metrics(trial, 2, 0.3)
+    with pytest.raises(DuplicateObservationError, match="trial 1 already has an observation"):
+        client.flush()
+    assert _stored(store) == [(1, 0.1, {}), (2, 0.3, {})]
+    client.flush()  # raised once
+    client.send_metrics(trial, 3, 0.4)
+    client.close()
+    assert _stored(store)[-1] == (3, 0.4, {})
+
+
+def test_a_refusal_is_raised_by_the_next_send_metrics(store: SQLStorage) -> None:
+    client = sherpa.Client(synchronous=False)
+    trial = client.get_trial()
+    store.finalize_trial(store.get_study("s").id, 1, TrialStatus.STOPPED)
+    client.send_metrics(trial, 1, 0.1)
+    writer = client._writer
+    assert writer is not None
+    deadline = time.monotonic() + 30
+    while not writer._errors and time.monotonic() < deadline:  # the refusal, not raised yet
+        time.sleep(0.01)
+    with pytest.raises(TrialFinishedError, match="trial 1 is already STOPPED"):
+        client.send_metrics(trial, 2, 0.2)
+    with pytest.raises(TrialFinishedError, match="iteration 2 was not stored"):
+        client.close()
+    assert _stored(store) == []
+
+
+def test_close_stores_the_queue_and_later_sends_are_refused(store: SQLStorage) -> None:
+    client = sherpa.Client(synchronous=False)
+    trial = client.get_trial()
+    for iteration in range(10):
+        client.send_metrics(trial, iteration, 1.0)
+    client.close()
+    assert len(_stored(store)) == 10
+    with pytest.raises(RuntimeError, match="the client is closed"):
+        client.send_metrics(trial, 11, 1.0)
+
+
+def test_exit_stores_what_is_queued(store: SQLStorage, tmp_path: Path) -> None:
+    script = tmp_path / "trial.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sherpa
+            client = sherpa.Client(synchronous=False)
+            trial = client.get_trial()
+            for iteration in range(1, 501):
+                client.send_metrics(trial, iteration, iteration * 0.5)
+            """
+        )
+    )
+    subprocess.run([sys.executable, str(script)], env=os.environ, check=True, timeout=120)
+    assert [row[0] for row in _stored(store)] == list(range(1, 501))
+
+
+def test_flush_gives_up_after_its_timeout_while_the_store_is_locked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = sqlite_url(tmp_path / "sherpa.db")
+    storage = SQLStorage(url)
+    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
+    storage.create_trial(study_id, 1, {})
+    monkeypatch.setenv("SHERPA_DB_URL", url)
+    monkeypatch.setenv("SHERPA_STUDY_ID", str(study_id))
+    monkeypatch.setenv("SHERPA_TRIAL_ID", "1")
+    client = sherpa.Client(synchronous=False)
+    trial = client.get_trial()
+    with contextlib.closing(sqlite3.connect(sqlite_path(url), isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")  # the writer waits for the lock
+        client.send_metrics(trial, 1, 0.5)
+        with pytest.raises(TimeoutError, match=r"1 observations not stored after 0\.2 s"):
+            client.flush(timeout=0.2)
+        holder.execute("COMMIT")
+    client.flush()
+    assert [o.iteration for o in storage.read_observations(study_id)] == [1]
+    client.close()
+    storage.close()
+
+
+def test_bad_arguments_are_named(store: SQLStorage) -> None:
+    with pytest.raises(TypeError, match="synchronous must be True or False; got 'no'"):
+        sherpa.Client(synchronous="no")  # type: ignore[arg-type]
+    client = sherpa.Client(synchronous=False)
+    for bad in (-1, math.nan, "1", True):
+        with pytest.raises(ValueError, match="timeout must be None or a number"):
+            client.flush(timeout=bad)  # type: ignore[arg-type]
+    client.close()
