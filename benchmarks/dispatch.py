@@ -21,8 +21,12 @@ The SLURM and SGE clusters come from ``tests/_infra/slurm.py`` and ``tests/_infr
 (root and Debian's packages needed); a backend that cannot run here is skipped with the
 reason. Cluster start-up and one untimed warm-up run of each kind are not in the figures.
 
+With ``--trial-seconds S`` each trial computes for S seconds (a sleep before its metric) and
+each floor job sleeps as long after ``import sherpa``: the ratio for trials of that length.
+
 Usage: nice python benchmarks/dispatch.py [--trials 20] [--concurrency 2] [--repeats 3]
                                            [--backends local dask slurm sge]
+                                           [--trial-seconds 0]
 """
 
 from __future__ import annotations
@@ -80,9 +84,26 @@ class Backend:
 # Floors
 
 
-def _dask_floor_task(python: str) -> int:
+def floor_code(seconds: float) -> str:
+    """What a floor job runs: ``import sherpa``, then as long a sleep as the trials have."""
+    return f"import sherpa, time; time.sleep({seconds!r})" if seconds else "import sherpa"
+
+
+def trial_script(seconds: float) -> str:
+    """The trial script, which computes for ``seconds`` (a sleep) before its metric."""
+    if not seconds:
+        return TRIAL_SCRIPT
+    head, _, tail = TRIAL_SCRIPT.partition("c.send_metrics")
+    return f"{head}import time\ntime.sleep({seconds!r})\nc.send_metrics{tail}"
+
+
+TRIAL_SECONDS = 0.0
+"""How long each trial and floor job computes (``--trial-seconds``)."""
+
+
+def _dask_floor_task(python: str, code: str = "import sherpa") -> int:
     return subprocess.run(
-        [python, "-c", "import sherpa"],
+        [python, "-c", code],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -92,7 +113,8 @@ def _dask_floor_task(python: str) -> int:
 
 
 def _dask_floor(client: Any, n: int, concurrency: int, workdir: Path) -> None:
-    futures = [client.submit(_dask_floor_task, PYTHON, pure=False) for _ in range(n)]
+    code = floor_code(TRIAL_SECONDS)
+    futures = [client.submit(_dask_floor_task, PYTHON, code, pure=False) for _ in range(n)]
     codes = client.gather(futures)
     if any(codes):
         raise RuntimeError(f"Dask floor: exit codes {codes}")
@@ -103,7 +125,8 @@ def _marker_script(workdir: Path) -> Path:
     markers = workdir / "markers"
     markers.mkdir(parents=True, exist_ok=True)
     script = workdir / "floor.sh"
-    script.write_text(f"#!/bin/sh\n'{PYTHON}' -c 'import sherpa'\ntouch \"{markers}/$1\"\n")
+    code = floor_code(TRIAL_SECONDS)
+    script.write_text(f"#!/bin/sh\n'{PYTHON}' -c '{code}'\ntouch \"{markers}/$1\"\n")
     script.chmod(0o755)
     return script
 
@@ -135,7 +158,7 @@ def local_backend(concurrency: int) -> Iterator[Backend]:
 
     yield Backend(
         "local",
-        lambda n, c, workdir: run_floor(n, c),
+        lambda n, c, workdir: run_floor(n, c, floor_code(TRIAL_SECONDS)),
         lambda: sherpa.schedulers.LocalScheduler(),
     )
 
@@ -274,7 +297,7 @@ def measure(
 ) -> dict[str, Any]:
     """Alternate floor and sherpa runs ``repeats`` times; the medians and every figure."""
     script = root / "trial.py"
-    script.write_text(TRIAL_SCRIPT)
+    script.write_text(trial_script(TRIAL_SECONDS))
     # Untimed: the runner's one-off costs in this process (lazy imports, first statements)
     # and the backend's first job of each kind.
     run_sherpa(backend, concurrency, concurrency, script, root / f"{backend.name}-warm-up")
@@ -321,9 +344,19 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=2, metavar="C")
     parser.add_argument("--repeats", type=int, default=3, help="runs of each (median reported)")
     parser.add_argument("--backends", nargs="+", choices=BACKENDS, default=list(BACKENDS))
+    parser.add_argument(
+        "--trial-seconds",
+        type=float,
+        default=0.0,
+        help="seconds each trial (and each floor job) computes, as a sleep (default 0)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.trials, args.repeats = 6, 1
+    if not args.trial_seconds >= 0:
+        parser.error(f"--trial-seconds must be 0 or more; got {args.trial_seconds!r}")
+    global TRIAL_SECONDS
+    TRIAL_SECONDS = args.trial_seconds
 
     use_user_env()
     warm_up()

@@ -56,8 +56,8 @@ c.send_metrics(trial=t, iteration=1, objective=t.parameters["x"])
 """
 
 
-def run_floor(n: int, concurrency: int) -> None:
-    """Start ``n`` ``python -c "import sherpa"`` processes, ``concurrency`` at a time."""
+def run_floor(n: int, concurrency: int, code: str = "import sherpa") -> None:
+    """Start ``n`` ``python -c CODE`` processes, ``concurrency`` at a time."""
     counter = itertools.count()
     lock = threading.Lock()
     failures: list[int] = []
@@ -70,16 +70,16 @@ def run_floor(n: int, concurrency: int) -> None:
             # A new session each, as LocalScheduler starts trials: with the kernel's autogroup
             # scheduling, each session is its own scheduling group, so both get the same
             # share of the CPUs when other processes compete for them.
-            code = subprocess.run(
-                [PYTHON, "-c", "import sherpa"],
+            returncode = subprocess.run(
+                [PYTHON, "-c", code],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
                 start_new_session=True,
                 check=False,
             ).returncode
-            if code:
-                failures.append(code)
+            if returncode:
+                failures.append(returncode)
 
     threads = [threading.Thread(target=worker) for _ in range(concurrency)]
     for thread in threads:
