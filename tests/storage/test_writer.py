@@ -154,3 +154,27 @@ def test_bad_arguments_are_named(store: SQLStorage) -> None:
         with pytest.raises(ValueError, match="timeout must be None or a number"):
             client.flush(timeout=bad)  # type: ignore[arg-type]
     client.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_is_told_to_make_its_own_client(store: SQLStorage) -> None:
+    client = sherpa.Client(synchronous=False)
+    trial = client.get_trial()
+    client.send_metrics(trial, 1, 0.5)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports what send_metrics raised, then leaves at once
+        try:
+            client.send_metrics(trial, 2, 0.5)
+            message = "no error"
+        except RuntimeError as exc:
+            message = str(exc)
+        os.write(write, message.encode())
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        message = pipe.read()
+    os.waitpid(pid, 0)
+    assert "before a fork; make a new sherpa.Client in this one" in message
+    client.close()
+    assert [row[0] for row in _stored(store)] == [1]

@@ -65,6 +65,7 @@ class BackgroundWriter:
         The observation is queued even then: the error names the earlier one that was not
         stored. Waits while ``MAX_QUEUED`` observations are queued.
         """
+        self._check_process()
         with self._condition:
             if self._closing:
                 raise RuntimeError("Client.send_metrics: the client is closed")
@@ -80,6 +81,7 @@ class BackgroundWriter:
         Raises:
             TimeoutError: observations are still waiting after ``timeout`` seconds.
         """
+        self._check_process()
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._condition:
             while (self._queue or self._in_flight) and self._thread.is_alive():
@@ -103,6 +105,13 @@ class BackgroundWriter:
             if self._thread is not threading.current_thread():
                 self._thread.join(1.0)
             self._exit_hook.detach()
+
+    def _check_process(self) -> None:
+        if os.getpid() != self._pid:  # the writer thread stayed in the parent
+            raise RuntimeError(
+                "Client: this client was made with synchronous=False in another process "
+                f"(pid {self._pid}), before a fork; make a new sherpa.Client in this one"
+            )
 
     def _raise_errors(self) -> None:
         if not self._errors:
