@@ -133,6 +133,38 @@ def test_validate_parameters_rejects_duplicates_and_non_parameters() -> None:
         validate_parameters([])
 
 
+@pytest.mark.parametrize("name", ["Objective", "Status", "Trial-ID", "Iteration"])
+def test_a_parameter_may_not_take_a_results_column_name(name: str) -> None:
+    with pytest.raises(ValueError, match=rf"parameter name '{name}' is a column of the results"):
+        sherpa.Study(
+            parameters=[sherpa.Continuous(name, [0, 1])],
+            algorithm=sherpa.algorithms.RandomSearch(max_num_trials=1),
+            lower_is_better=True,
+            disable_dashboard=True,
+        )
+
+
+@pytest.mark.parametrize(
+    "parameter",
+    [
+        sherpa.Continuous("x", [0, 1]),
+        sherpa.Discrete("n", [1, 4]),
+        sherpa.Choice("c", ["a", None]),
+        sherpa.Ordinal("o", [1, 2, 3]),
+    ],
+)
+def test_sample_without_a_generator_draws_from_the_module_one(
+    parameter: sherpa.Parameter,
+) -> None:
+    # SHERPA's sample() took no argument; code written for it must keep working.
+    values = [parameter.sample() for _ in range(200)]
+    if isinstance(parameter, (sherpa.Choice, sherpa.Ordinal)):
+        assert set(values) == set(parameter.range)
+    else:
+        assert all(parameter.range[0] <= v <= parameter.range[1] for v in values)
+        assert len(set(values)) > 1
+
+
 @pytest.mark.parametrize(
     ("parameter", "points", "expected"),
     [

@@ -27,6 +27,7 @@ from sherpa._convert import check_iteration, check_objective, to_jsonable
 from sherpa._keras import make_keras_callback
 from sherpa.exceptions import DuplicateObservationError, StorageUnreachableError
 from sherpa.logging import get_logger
+from sherpa.parameters import RESULTS_COLUMNS
 from sherpa.storage._channel import TrialChannel
 from sherpa.storage._heartbeat import Heartbeat, parse_interval
 from sherpa.storage._statements import PendingObservation
@@ -37,8 +38,6 @@ from sherpa.trial import Trial
 __all__ = ["Client", "check_context"]
 
 _logger = get_logger(__name__)
-
-RESERVED_COLUMNS = frozenset({"Trial-ID", "Status", "Iteration", "Objective"})
 
 
 def check_context(context: object, parameters: Mapping[str, Any]) -> dict[str, Any]:
@@ -55,7 +54,7 @@ def check_context(context: object, parameters: Mapping[str, Any]) -> dict[str, A
     for key in context:
         if not isinstance(key, str):
             raise TypeError(f"context keys must be strings; got {key!r} in context")
-        if key in RESERVED_COLUMNS or key in parameters:
+        if key in RESULTS_COLUMNS or key in parameters:
             raise ValueError(
                 f"context key {key!r} would overwrite the results column of the same name; "
                 "rename it"

@@ -67,6 +67,23 @@ def _check_bounds(name: str, bounds: object) -> tuple[Any, Any]:
     return low, high
 
 
+RESULTS_COLUMNS = frozenset({"Trial-ID", "Status", "Iteration", "Objective"})
+"""The columns every results table has; neither a parameter nor a context key may use them."""
+
+
+_default_rng: np.random.Generator | None = None
+
+
+def _module_rng() -> np.random.Generator:
+    """The generator behind ``sample()`` without one (SHERPA's samplers drew from numpy's)."""
+    global _default_rng
+    if _default_rng is None:
+        import numpy as np
+
+        _default_rng = np.random.default_rng()
+    return _default_rng
+
+
 class Parameter:
     """Base class of the parameter types.
 
@@ -81,11 +98,27 @@ class Parameter:
         self.name = _check_name(name)
         self.range: list[Any] = list(range)
 
-    def sample(self, rng: np.random.Generator) -> Any:
+    def sample(self, rng: np.random.Generator | None = None) -> Any:
         """Draw one value uniformly (log-uniformly on log scale).
 
         Args:
-            rng: The generator to draw from.
+            rng: The generator to draw from; None draws from an unseeded generator of this
+                module (as SHERPA's ``sample()`` did), so pass one for repeatable draws.
+        """
+        raise NotImplementedError
+
+    def check_value(self, value: Any, where: str) -> Any:
+        """Return ``value`` as this parameter holds it, if the parameter can take it.
+
+        Numbers come back as ``float`` (``int`` for :class:`Discrete`); a choice as itself.
+
+        Args:
+            value: The candidate value.
+            where: How error messages name the value, e.g. ``"seed_configuration['lr']"``.
+
+        Raises:
+            TypeError: a number was expected.
+            ValueError: the value is out of range, not an integer, or not one of the values.
         """
         raise NotImplementedError
 
@@ -193,6 +226,18 @@ class _NumericParameter(Parameter):
         """The upper bound."""
         return self.range[1]
 
+    def check_value(self, value: Any, where: str) -> Any:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"{where} must be a number; got {value!r} ({type(value).__name__})")
+        number = float(value)
+        if not self.range[0] <= number <= self.range[1]:
+            raise ValueError(f"{where} must lie in {self.range!r}; got {value!r}")
+        if self.type == "discrete":
+            if not number.is_integer():
+                raise ValueError(f"{where} must be an integer; got {value!r}")
+            return int(number)
+        return number
+
     def to_dict(self) -> dict[str, Any]:
         return {**super().to_dict(), "scale": self.scale}
 
@@ -218,7 +263,8 @@ class Continuous(_NumericParameter):
     def __init__(self, name: str, range: Any, scale: str = "linear") -> None:  # noqa: A002
         super().__init__(name, range, scale)
 
-    def sample(self, rng: np.random.Generator) -> float:
+    def sample(self, rng: np.random.Generator | None = None) -> float:
+        rng = rng if rng is not None else _module_rng()
         low, high = self.range
         if self.scale == "log":
             value = math.exp(float(rng.uniform(math.log(low), math.log(high))))
@@ -272,7 +318,8 @@ class Discrete(_NumericParameter):
                 )
         return [int(low), int(high)]
 
-    def sample(self, rng: np.random.Generator) -> int:
+    def sample(self, rng: np.random.Generator | None = None) -> int:
+        rng = rng if rng is not None else _module_rng()
         low, high = self.range
         if self.scale == "log":
             value = math.floor(math.exp(rng.uniform(math.log(low), math.log(high + 1))))
@@ -299,8 +346,14 @@ class _ListParameter(Parameter):
         name = _check_name(name)
         super().__init__(name, _check_sequence(name, range))
 
-    def sample(self, rng: np.random.Generator) -> Any:
+    def sample(self, rng: np.random.Generator | None = None) -> Any:
+        rng = rng if rng is not None else _module_rng()
         return self.range[int(rng.integers(len(self.range)))]
+
+    def check_value(self, value: Any, where: str) -> Any:
+        if not any(value == v for v in self.range):
+            raise ValueError(f"{where} must be one of {self.range!r}; got {value!r}")
+        return value
 
     def grid_points(self, num_points: int) -> list[Any]:
         return list(self.range)
@@ -359,6 +412,12 @@ def validate_parameters(parameters: object) -> list[Parameter]:
     duplicates = sorted({name for name in names if names.count(name) > 1})
     if duplicates:
         raise ValueError(f"parameters: duplicate names {duplicates!r}")
+    for name in names:
+        if name in RESULTS_COLUMNS:
+            raise ValueError(
+                f"parameter name {name!r} is a column of the results table "
+                f"({', '.join(sorted(RESULTS_COLUMNS))}); rename the parameter"
+            )
     return listed
 
 

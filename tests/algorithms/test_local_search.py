@@ -75,3 +75,29 @@ def test_local_search_checks_its_arguments() -> None:
         LocalSearch({}, perturbation_factors=(0, 2))
     with pytest.raises(ValueError, match=r"seed_configuration lacks a value for \['n'\]"):
         LocalSearch({"x": 1.0}).get_suggestion(SPACE[:2])
+    with pytest.raises(ValueError, match=r"perturbation_factors must hold at least one factor"):
+        LocalSearch({}, perturbation_factors=())
+    with pytest.raises(ValueError, match=r"a factor of 1 changes nothing; got \(1.0,\)"):
+        LocalSearch({}, perturbation_factors=(1.0,))
+
+
+@pytest.mark.parametrize(
+    ("seed", "message"),
+    [
+        ({"x": 5.0, "c": "a"}, r"seed_configuration\['x'\] must lie in \[0.0, 1.0\]; got 5.0"),
+        ({"x": 0.5, "c": "zzz"}, r"seed_configuration\['c'\] must be one of \['a', 'b'\]"),
+        ({"x": "0.5", "c": "a"}, r"seed_configuration\['x'\] must be a number; got '0.5'"),
+        ({"x": 0.5, "c": "a", "n": 2.7}, r"seed_configuration\['n'\] must be an integer"),
+    ],
+)
+def test_local_search_checks_the_seed_configuration_against_the_parameters(
+    seed: dict[str, Any], message: str
+) -> None:
+    space = [
+        sherpa.Continuous("x", [0, 1]),
+        sherpa.Choice("c", ["a", "b"]),
+        sherpa.Discrete("n", [1, 5]),
+    ]
+    seed = {"n": 2, **seed}
+    with pytest.raises((ValueError, TypeError), match=message):
+        LocalSearch(seed).get_suggestion(space)

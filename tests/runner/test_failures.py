@@ -318,3 +318,21 @@ def test_optimize_stops_when_submissions_keep_failing(
     statuses = [t.status.value for t in storage.read_trials(storage.get_study().id)]
     assert statuses == ["FAILED"] * 4
     assert (tmp_path / "out" / "results.csv").is_file()
+
+
+def test_optimize_with_a_missing_local_program_ends_at_once(
+    run_optimize: Callable[..., dict[str, Any]],
+    open_store: Callable[[Path], Any],
+    tmp_path: Path,
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(SchedulerUnusableError, match=r"cannot start \['sherpa-no-such-program"):
+        run_optimize(
+            parameters=[sherpa.Continuous("x", [0, 1])],
+            algorithm=RandomSearch(max_num_trials=20, seed=0),
+            command="sherpa-no-such-program --flag",
+        )
+    assert time.monotonic() - started < 30  # not the back-off meant for busy batch queues
+    storage = open_store(tmp_path / "out")
+    statuses = [t.status.value for t in storage.read_trials(storage.get_study().id)]
+    assert statuses == ["FAILED"]

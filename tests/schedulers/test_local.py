@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from sherpa.schedulers import JobStatus, JobSubmissionError, LocalScheduler
+from sherpa.schedulers import JobStatus, JobSubmissionError, LocalScheduler, SchedulerUnusableError
 
 PY = sys.executable
 
@@ -283,16 +283,30 @@ def test_local_env_is_added_to_and_wins_over_the_inherited_environment(
     [["/nonexistent/program"], ["sherpa-no-such-command-xyz", "arg"]],
     ids=["absolute", "on-path"],
 )
-def test_local_submit_job_with_missing_program_raises(
+def test_local_submit_job_with_missing_program_makes_the_scheduler_unusable(
     scheduler: LocalScheduler, command: list[str]
 ) -> None:
-    with pytest.raises(JobSubmissionError, match=rf"LocalScheduler: cannot start \['{command[0]}"):
+    # No later trial could start either: the run must end at once, not retry for minutes.
+    with pytest.raises(
+        SchedulerUnusableError, match=rf"LocalScheduler: cannot start \['{command[0]}"
+    ):
         scheduler.submit_job(command, job_name="missing")
+
+
+def test_local_submit_job_with_an_unwritable_job_log_makes_the_scheduler_unusable(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "jobs").write_text("a file where the jobs directory should be")
+    scheduler = LocalScheduler(output_dir=tmp_path, resources=["gpu0"])
+    with pytest.raises(SchedulerUnusableError, match=r"cannot write the job log"):
+        scheduler.submit_job([PY, "-c", "pass"], job_name="j")
+    assert scheduler.has_capacity()
+    scheduler.close()
 
 
 def test_local_submit_job_with_missing_program_returns_its_resource(tmp_path: Path) -> None:
     scheduler = LocalScheduler(output_dir=tmp_path, resources=["gpu0"])
-    with pytest.raises(JobSubmissionError, match=r"cannot start"):
+    with pytest.raises(SchedulerUnusableError, match=r"cannot start"):
         scheduler.submit_job(["/nonexistent/program"])
     assert scheduler.has_capacity()
     scheduler.close()

@@ -29,3 +29,26 @@ def test_empty_frame_has_the_fixed_columns() -> None:
     frame = ResultsTable(["lr"]).frame()
     assert list(frame.columns) == ["Trial-ID", "Status", "Iteration", "lr", "Objective"]
     assert frame["Trial-ID"].dtype == "int64" and frame["Objective"].dtype == "float64"
+
+
+def test_a_choice_of_none_stays_none_next_to_strings() -> None:
+    table = ResultsTable(["opt"])
+    table.add_row(1, "COMPLETED", 1, {"opt": None}, 0.0, {})
+    first = table.frame()
+    table.add_row(2, "COMPLETED", 1, {"opt": "adam"}, 1.0, {})
+    table.add_row(3, "COMPLETED", 1, {"opt": None}, 2.0, {})
+    table.add_row(4, "COMPLETED", 1, {}, 3.0, {})  # a trial without the parameter
+    frame = table.frame()
+    assert first["opt"].tolist() == [None]
+    assert frame["opt"].tolist()[:3] == [None, "adam", None]
+    assert isinstance(frame["opt"].iloc[3], float)  # missing: NaN, not None
+    pd.testing.assert_frame_equal(frame, _rebuilt(table))
+
+
+def _rebuilt(table: ResultsTable) -> pd.DataFrame:
+    again = ResultsTable(["opt"])
+    for row in table._rows:
+        parameters = {k: row[k] for k in row if k == "opt"}
+        again.add_row(row["Trial-ID"], row["Status"], row["Iteration"], parameters,
+                      row["Objective"], {})  # fmt: skip
+    return again.frame()

@@ -590,21 +590,7 @@ def _from_cell(parameter: Parameter, u: float) -> Any:
 
 
 def _check_value(index: int, parameter: Parameter, value: Any) -> Any:
-    where = f"initial_data_points[{index}][{parameter.name!r}]"
-    if isinstance(parameter, (Choice, Ordinal)):
-        if not any(value == v for v in parameter.range):
-            raise ValueError(f"{where} must be one of {parameter.range!r}; got {value!r}")
-        return value
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{where} must be a number; got {value!r} ({type(value).__name__})")
-    number = float(value)
-    if not parameter.range[0] <= number <= parameter.range[1]:
-        raise ValueError(f"{where} must lie in {parameter.range!r}; got {value!r}")
-    if isinstance(parameter, Discrete):
-        if not number.is_integer():
-            raise ValueError(f"{where} must be an integer; got {value!r}")
-        return int(number)
-    return number
+    return parameter.check_value(value, f"initial_data_points[{index}][{parameter.name!r}]")
 
 
 def _subsample(losses: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:

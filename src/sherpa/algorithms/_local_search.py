@@ -20,12 +20,18 @@ __all__ = ["LocalSearch", "check_factors"]
 
 def check_factors(factors: object) -> tuple[float, ...]:
     """Return ``perturbation_factors`` as a tuple of positive floats other than 1."""
-    if isinstance(factors, (str, bytes)) or not isinstance(factors, Sequence) or not factors:
+    if isinstance(factors, (str, bytes)) or not isinstance(factors, Sequence):
         raise TypeError(f"perturbation_factors must be a list of numbers; got {factors!r}")
+    if not factors:
+        raise ValueError(f"perturbation_factors must hold at least one factor; got {factors!r}")
     checked = []
     for factor in factors:
         if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor <= 0:
             raise ValueError(f"perturbation_factors must be positive numbers; got {factors!r}")
+        if factor == 1:
+            raise ValueError(
+                f"perturbation_factors: a factor of 1 changes nothing; got {factors!r}"
+            )
         checked.append(float(factor))
     return tuple(checked)
 
@@ -104,6 +110,11 @@ class LocalSearch(Algorithm):
         if missing:
             raise ValueError(
                 f"seed_configuration lacks a value for {missing!r}: {self.seed_configuration!r}"
+            )
+        for parameter in parameters:
+            self.seed_configuration[parameter.name] = parameter.check_value(
+                self.seed_configuration[parameter.name],
+                f"seed_configuration[{parameter.name!r}]",
             )
 
     def _propose(self, config: dict[str, Any], names: list[str]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sherpa.schedulers._base import (
     JobSubmissionError,
     ResourcePool,
     Scheduler,
+    SchedulerUnusableError,
     check_output_dir,
     command_argv,
 )
@@ -113,9 +114,16 @@ class LocalScheduler(Scheduler):
             full_env[_env.RESOURCE] = str(resource)
 
         log = Path(self.output_dir or ".") / "jobs" / f"{job_name or 'job'}.out"
-        log.parent.mkdir(parents=True, exist_ok=True)
         try:
-            with open(log, "wb") as out:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            out = open(log, "wb")  # noqa: SIM115 (closed below, once the child has its copy)
+        except OSError as exc:
+            self._pool.give_back(resource)
+            raise SchedulerUnusableError(
+                f"LocalScheduler: cannot write the job log {str(log)!r}: {exc}"
+            ) from exc
+        try:
+            with out:
                 process = subprocess.Popen(
                     argv,
                     env=full_env,
@@ -124,7 +132,14 @@ class LocalScheduler(Scheduler):
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
                 )
-        except OSError as exc:
+        except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+            # The program is missing or not executable: no later trial can start either.
+            self._pool.give_back(resource)
+            raise SchedulerUnusableError(
+                f"LocalScheduler: cannot start {argv!r}: {exc}; check the command "
+                "(or filename) given to optimize"
+            ) from exc
+        except OSError as exc:  # e.g. out of processes or memory: a later try may work
             self._pool.give_back(resource)
             raise JobSubmissionError(f"LocalScheduler: cannot start {argv!r}: {exc}") from exc
         job_id = str(process.pid)

@@ -8,6 +8,7 @@ with its final status, its best observation's objective and context, and its las
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ class ResultsTable:
         self._rows: list[dict[str, Any]] = []
         self._parameter_keys: set[str] = set(parameter_names)
         self._context_keys: set[str] = set()
+        self._none_keys: set[str] = set()  # parameters that took the value None somewhere
         self._frame: pd.DataFrame | None = None
         self._frame_rows = 0  # how many rows the cached frame holds
 
@@ -62,6 +64,8 @@ class ResultsTable:
         self._rows.append(row)
         if not self._parameter_keys.issuperset(parameters):
             self._parameter_keys.update(parameters)
+        if None in parameters.values():
+            self._none_keys.update(k for k, v in parameters.items() if v is None)
         if context and not self._context_keys.issuperset(context):
             self._context_keys.update(context)
 
@@ -90,13 +94,28 @@ class ResultsTable:
             if not self._rows:
                 frame = frame.astype({TRIAL_ID: "int64", ITERATION: "int64", OBJECTIVE: "float64"})
             self._frame, self._frame_rows = frame, len(self._rows)
+            self._keep_none(frame)
         elif self._frame_rows < len(self._rows):
             new = pd.DataFrame.from_records(self._rows[self._frame_rows :], columns=columns)
             frame = pd.concat([self._frame, new], ignore_index=True)
             if list(frame.columns) != columns:
                 frame = frame[columns]
             self._frame, self._frame_rows = frame, len(self._rows)
+            self._keep_none(frame)
         # With copy-on-write (pandas 3, or pandas 2 with the option on) a shallow copy already
         # keeps the caller's edits out of the cache; without it, only a deep copy does.
         copy: pd.DataFrame = self._frame.copy(deep=not _copy_on_write(pd))
         return copy
+
+    def _keep_none(self, frame: pd.DataFrame) -> None:
+        """Give back ``None`` to parameter columns where pandas made it NaN.
+
+        pandas 3 stores a column of strings and ``None`` as its string dtype, which turns
+        ``None`` into NaN; a ``Choice`` may offer ``None`` as a value, and it must come back
+        as ``None`` (a trial that lacks the parameter still shows NaN).
+        """
+        import pandas as pd
+
+        for key in self._none_keys:  # rebuilt whole: a string column may have been cast
+            values = [row.get(key, math.nan) for row in self._rows]
+            frame[key] = pd.Series(values, index=frame.index, dtype=object)
