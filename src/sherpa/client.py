@@ -251,10 +251,7 @@ class Client:
                 store refused a metric sent earlier (the first such reason; later ones are
                 logged).
         """
-        if timeout is not None and (
-            isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
-        ):
-            raise ValueError(f"timeout must be None or a number of seconds >= 0; got {timeout!r}")
+        _check_timeout(timeout)
         if self._writer is not None:
             self._writer.flush(timeout)
 
@@ -274,16 +271,21 @@ class Client:
 
         return make_keras_callback(report, objective_name, context_names)
 
-    def close(self) -> None:
+    def close(self, timeout: float | None = None) -> None:
         """Store the metrics still queued, stop the heartbeat, close the connection.
 
+        Args:
+            timeout: At most this many seconds for the queued metrics (``synchronous=False``);
+                None waits as long as it takes.
+
         Raises:
-            DuplicateObservationError, TrialFinishedError, StorageUnreachableError: as
-                :meth:`flush`; the connection is closed all the same.
+            TimeoutError, DuplicateObservationError, TrialFinishedError,
+            StorageUnreachableError: as :meth:`flush`; the connection is closed all the same.
         """
+        _check_timeout(timeout)
         try:
             if self._writer is not None:
-                self._writer.close()
+                self._writer.close(timeout)
         finally:
             self._writer = None
             self._release()
@@ -295,6 +297,13 @@ class Client:
         if self._channel is not None:
             self._channel.close()
             self._channel = None
+
+
+def _check_timeout(timeout: object) -> None:
+    if timeout is not None and (
+        isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not timeout >= 0
+    ):
+        raise ValueError(f"timeout must be None or a number of seconds >= 0; got {timeout!r}")
 
 
 def _parse_int(raw: object, name: str) -> int:

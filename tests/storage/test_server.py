@@ -463,3 +463,20 @@ def test_client_refused_connection_names_host_and_port(
         sherpa.Client(db_url=url, study_id=str(study_id))
     password = url.split(":")[2].split("@")[0]
     assert password not in str(lost.value) and password not in str(refused.value)
+
+
+def test_a_store_whose_server_stops_raises_storage_unreachable_naming_it(
+    started: Callable[..., PostgresServer], reachable_dir: Path
+) -> None:
+    server = started(reachable_dir / "out", keep_data=False)
+    storage = SQLStorage(server.tcp_url)
+    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
+    server.stop()
+    for read in (storage.list_studies, lambda: storage.read_trials(study_id)):
+        with pytest.raises(
+            StorageUnreachableError,
+            match=rf"^store '.*:\*\*\*@127\.0\.0\.1:{server.port}/postgres' cannot be reached "
+            rf"\(host '127\.0\.0\.1', port {server.port}\): ",
+        ):
+            read()
+    storage.close()

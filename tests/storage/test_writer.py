@@ -12,12 +12,19 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import sherpa
-from sherpa.exceptions import DuplicateObservationError, TrialFinishedError
+from sherpa.exceptions import (
+    DuplicateObservationError,
+    StorageUnreachableError,
+    TrialFinishedError,
+)
 from sherpa.storage import SQLStorage, sqlite_url
+from sherpa.storage._channel import TrialChannel
+from sherpa.storage._statements import PendingObservation, insert_observations
 from sherpa.storage._urls import sqlite_path
 from sherpa.trial import TrialStatus
 
@@ -178,3 +185,155 @@ def test_a_forked_child_is_told_to_make_its_own_client(store: SQLStorage) -> Non
     assert "before a fork; make a new sherpa.Client in this one" in message
     client.close()
     assert [row[0] for row in _stored(store)] == [1]
+
+
+def test_a_batch_sent_again_after_its_commit_is_recognised_as_stored(
+    store: SQLStorage, url: str
+) -> None:
+    # What a retry after a lost reply does: the same observations arrive a second time.
+    study_id = store.get_study("s").id
+    channel = TrialChannel(url, study_id)
+    executor = channel.open_for_thread()
+    batch = [PendingObservation(1, i, i / 2, {}, time.time()) for i in range(3)]
+    assert insert_observations(executor, study_id, batch) == []
+    assert insert_observations(executor, study_id, batch) == []
+    other = PendingObservation(1, 1, 9.0, {}, time.time() + 1)
+    [(refused, reason)] = insert_observations(executor, study_id, [other])
+    assert refused is other and isinstance(reason, DuplicateObservationError)
+    channel.release(executor)
+    channel.close()
+    assert [row[1] for row in _stored(store)] == [0.0, 0.5, 1.0]
+
+
+def test_a_postgresql_connection_killed_between_batches_is_replaced_quietly(
+    store: SQLStorage, postgres_url: str, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import sqlalchemy as sa
+
+    if not str(store.url).startswith("postgresql"):
+        pytest.skip("a PostgreSQL server kills connections")
+    client = sherpa.Client(synchronous=False)
+    trial = client.get_trial()
+    admin = sa.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    for round_ in range(5):
+        for i in range(200):
+            client.send_metrics(trial, round_ * 200 + i, 1.0)
+        client.flush()
+        with admin.connect() as conn:  # as a server restart or an administrator would
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                    "AND application_name NOT LIKE 'sherpa-runner%'"
+                )
+            )
+    client.send_metrics(trial, 1000, 1.0)
+    client.close()
+    admin.dispose()
+    assert len(_stored(store)) == 1001
+    assert "error ignored" not in capfd.readouterr().err
+
+
+def test_a_batch_whose_pipeline_fails_after_its_commit_is_sent_again_and_recognised(
+    postgres_url: str,
+) -> None:
+    # psycopg may fail a pipeline's exit ("cannot exit pipeline mode while busy") without
+    # marking the connection broken, after the batch committed.
+    import psycopg
+
+    from sherpa.storage._psycopg import PsycopgExecutor
+
+    storage = SQLStorage(postgres_url)
+    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
+    storage.create_trial(study_id, 1, {})
+    executor = PsycopgExecutor(postgres_url)
+
+    class FailsOnce:
+        def __init__(self, conn: psycopg.Connection[Any]) -> None:
+            self._conn, self.failed = conn, False
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._conn, name)
+
+        @contextlib.contextmanager
+        def pipeline(self) -> Iterator[Any]:
+            with self._conn.pipeline() as pipeline:
+                yield pipeline
+            if not self.failed:
+                self.failed = True
+                raise psycopg.OperationalError("cannot exit pipeline mode while busy")
+
+    flaky = FailsOnce(executor._conn)
+    executor._conn = flaky
+    batch = [PendingObservation(1, i, float(i), {}, time.time()) for i in range(5)]
+    assert insert_observations(executor, study_id, batch) == []
+    assert flaky.failed and executor._conn is not flaky
+    assert [o.iteration for o in storage.read_observations(study_id)] == [0, 1, 2, 3, 4]
+    executor.close()
+    storage.close()
+
+
+def test_a_batch_the_store_cannot_take_names_what_was_lost(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = sqlite_url(tmp_path / "sherpa.db")
+    storage = SQLStorage(url)
+    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
+    storage.create_trial(study_id, 1, {})
+    storage.close()
+    monkeypatch.setenv("SHERPA_DB_URL", url)
+    monkeypatch.setenv("SHERPA_STUDY_ID", str(study_id))
+    monkeypatch.setenv("SHERPA_TRIAL_ID", "1")
+    client = sherpa.Client(synchronous=False)
+    trial = client.get_trial()
+    for path in tmp_path.glob("sherpa.db*"):
+        path.unlink()
+    for iteration in (1, 2, 3):
+        client.send_metrics(trial, iteration, 0.5)
+    with pytest.raises(
+        StorageUnreachableError,
+        match=r"^3 observations not stored \(trial 1, iterations 1 to 3\): store .*not found",
+    ):
+        client.flush()
+    client.close()
+
+
+def test_many_refusals_are_raised_once_and_logged_in_one_line(
+    store: SQLStorage, capfd: pytest.CaptureFixture[str]
+) -> None:
+    client = sherpa.Client(synchronous=False)
+    trial = client.get_trial()
+    store.finalize_trial(store.get_study("s").id, 1, TrialStatus.COMPLETED)
+    for iteration in range(50):
+        client.send_metrics(trial, iteration, 0.5)
+    with pytest.raises(TrialFinishedError, match="iteration 0 was not stored"):
+        client.flush()
+    err = capfd.readouterr().err
+    assert err.count("[sherpa ERROR]") == 1
+    assert "49 more observations were not stored; the last: trial 1 is already COMPLETED" in err
+    client.close()
+
+
+def test_flush_and_close_take_an_endless_or_bounded_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = sqlite_url(tmp_path / "sherpa.db")
+    storage = SQLStorage(url)
+    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
+    storage.create_trial(study_id, 1, {})
+    monkeypatch.setenv("SHERPA_DB_URL", url)
+    monkeypatch.setenv("SHERPA_STUDY_ID", str(study_id))
+    monkeypatch.setenv("SHERPA_TRIAL_ID", "1")
+    client = sherpa.Client(synchronous=False)
+    trial = client.get_trial()
+    client.send_metrics(trial, 1, 0.5)
+    client.flush(timeout=math.inf)
+    with contextlib.closing(sqlite3.connect(sqlite_path(url), isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")  # the writer waits for the lock
+        client.send_metrics(trial, 2, 0.5)
+        with pytest.raises(TimeoutError, match=r"not stored after 0\.2 s"):
+            client.close(timeout=0.2)
+        holder.execute("COMMIT")
+    with pytest.raises(RuntimeError, match="the client is closed"):
+        client.send_metrics(trial, 3, 0.5)
+    storage.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import re
 import threading
 import urllib.parse
@@ -30,6 +31,20 @@ __all__ = ["PsycopgExecutor", "serves"]
 _SCHEMES = frozenset({"postgresql", "postgresql+psycopg", "postgres"})
 _NAMED = re.compile(r"(?<!:):(\w+)")
 CONNECT_TIMEOUT_S = 30
+
+
+def _not_pipeline_teardown(record: logging.LogRecord) -> bool:
+    """False for psycopg's note that a pipeline could not be closed on a failed connection.
+
+    :meth:`PsycopgExecutor.execute_many` handles that failure itself (a new connection, the
+    batch sent again); psycopg's note would print a warning into the trial's log.
+    """
+    args = record.args if isinstance(record.args, tuple) else ()
+    return not (
+        str(record.msg).startswith("error ignored terminating")
+        and bool(args)
+        and type(args[0]).__name__ == "Pipeline"
+    )
 
 
 def serves(url: str) -> bool:
@@ -77,8 +92,8 @@ class PsycopgExecutor:
     A connection found broken (the server restarted, the network dropped it) is opened again
     and the statement retried once; a failure after that raises
     :class:`StorageUnreachableError`, naming the server's host and port. (An insert whose
-    reply alone was lost had committed: its retry then finds the row and the trial gets a
-    DuplicateObservationError. That takes a server crash in the middle of one statement.)
+    reply alone was lost had committed: its retry finds the row, which the caller recognises
+    by its creation time as its own.)
     The trial's threads (the heartbeat's) share the connection, one statement at a time.
 
     Args:
@@ -98,6 +113,9 @@ class PsycopgExecutor:
         self._shown, self._address = display_url(url), server_address(url)
         self._lock = threading.Lock()
         self._conn = self._connect()
+        psycopg_logger = logging.getLogger("psycopg")
+        if _not_pipeline_teardown not in psycopg_logger.filters:
+            psycopg_logger.addFilter(_not_pipeline_teardown)
 
     def _connect(self) -> Any:
         try:
@@ -134,7 +152,13 @@ class PsycopgExecutor:
         return int(self._run(sql, params).rowcount)
 
     def execute_many(self, sql: str, params: Sequence[dict[str, Any]]) -> list[int]:
-        """Run a write once per parameter set, pipelined: one round trip, one transaction."""
+        """Run a write once per parameter set, pipelined: one round trip, one transaction.
+
+        A connection that fails during the batch is closed and the batch sent once more on a
+        new one (psycopg does not always mark a connection broken when it fails inside a
+        pipeline). Rows of a first try that committed come back as unchanged; the caller
+        recognises them as its own (:func:`sherpa.storage._statements.insert_observations`).
+        """
         query = _pyformat(sql)
 
         def pipelined() -> list[int]:
@@ -146,7 +170,17 @@ class PsycopgExecutor:
             return [int(cursor.rowcount) for cursor in cursors]
 
         with self._lock:
-            return list(self._retrying(pipelined))
+            for attempt in (1, 2):
+                if self._conn.closed or self._conn.broken:
+                    self._conn = self._connect()
+                try:
+                    return pipelined()
+                except self._psycopg.OperationalError as exc:
+                    with contextlib.suppress(Exception):
+                        self._conn.close()
+                    if attempt == 2:
+                        raise self._failed(exc) from exc
+        raise AssertionError("unreachable")
 
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run a read; return its rows."""

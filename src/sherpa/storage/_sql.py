@@ -141,7 +141,25 @@ def create_server_engine(url: str, *, autocommit: bool = False) -> Engine:
         raise StorageUnreachableError(
             f"store {shown!r} cannot be reached ({server_address(url)}): {reason}"
         ) from None
+    sa.event.listen(engine, "handle_error", functools.partial(_lost_server, shown, url))
     return engine
+
+
+def _lost_server(shown: str, url: str, context: sa.engine.ExceptionContext) -> None:
+    """Turn a connection to the server that failed or broke into StorageUnreachableError.
+
+    A server that stops or becomes unreachable while a run goes on then gives one error
+    naming its address, not a driver's traceback. Other database errors pass unchanged.
+    """
+    if context.is_pre_ping:  # the pool's check of an idle connection: it opens a new one
+        return
+    if not (context.is_disconnect or context.connection is None):
+        return
+    original = context.original_exception
+    reason = (str(original).strip() or type(original).__name__).splitlines()[0]
+    raise StorageUnreachableError(
+        f"store {shown!r} cannot be reached ({server_address(url)}): {reason}"
+    ) from original
 
 
 @dataclasses.dataclass
@@ -221,6 +239,9 @@ class SQLStorage:
             raise StorageUnreachableError(
                 f"store {self._shown!r} cannot be opened as a sherpa store: {exc.orig}"
             ) from exc
+        except StorageError:
+            self._engine.dispose()
+            raise
         self._executor = EngineExecutor(self._engine)
         self._watcher: sqlite3.Connection | None = None
         self._data_version: int | None = None

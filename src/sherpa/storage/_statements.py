@@ -42,6 +42,11 @@ _INSERT_OBSERVATION = (
     "ON CONFLICT (trial_id, iteration) DO NOTHING"
 )
 
+_SELECT_OBSERVATION_TIME = (
+    "SELECT o.created_at FROM sherpa_observations o JOIN sherpa_trials t ON o.trial_id = t.id "
+    "WHERE t.study_id = :study_id AND t.number = :number AND o.iteration = :iteration"
+)
+
 _RECORD_HEARTBEAT = (
     "UPDATE sherpa_trials SET heartbeat_at = {now}, host = :host, pid = :pid "
     "WHERE study_id = :study_id AND number = :number AND status = 'INTERMEDIATE'"
@@ -115,8 +120,18 @@ def _observation_params(study_id: int, observation: PendingObservation) -> dict[
 
 def _refusal(
     executor: Executor, study_id: int, observation: PendingObservation
-) -> UnknownTrialError | TrialFinishedError | DuplicateObservationError:
-    """Why the store did not take ``observation`` (its insert changed no row)."""
+) -> UnknownTrialError | TrialFinishedError | DuplicateObservationError | None:
+    """Why the store did not take ``observation`` (its insert changed no row).
+
+    None when the stored row is this very observation (same creation time): an insert
+    retried after its first try committed but its reply was lost.
+    """
+    params = {"study_id": study_id, "number": observation.number}
+    stored = executor.query(
+        _SELECT_OBSERVATION_TIME, {**params, "iteration": observation.iteration}
+    )
+    if stored and stored[0][0] == observation.created_at:
+        return None
     try:
         _, status = fetch_trial(executor, study_id, observation.number)
     except UnknownTrialError as exc:
@@ -149,7 +164,9 @@ def insert_observation(
     """
     observation = PendingObservation(number, iteration, objective, context, time.time())
     if executor.execute(_INSERT_OBSERVATION, _observation_params(study_id, observation)) != 1:
-        raise _refusal(executor, study_id, observation)
+        reason = _refusal(executor, study_id, observation)
+        if reason is not None:
+            raise reason
 
 
 def insert_observations(
@@ -162,11 +179,11 @@ def insert_observations(
     """
     params = [_observation_params(study_id, observation) for observation in observations]
     counts = executor.execute_many(_INSERT_OBSERVATION, params)
-    return [
-        (observation, _refusal(executor, study_id, observation))
-        for observation, count in zip(observations, counts, strict=True)
-        if count != 1
-    ]
+    refused: list[tuple[PendingObservation, Exception]] = []
+    for observation, count in zip(observations, counts, strict=True):
+        if count != 1 and (reason := _refusal(executor, study_id, observation)) is not None:
+            refused.append((observation, reason))
+    return refused
 
 
 def database_now_sql(dialect: str) -> str | None:

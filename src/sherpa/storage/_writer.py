@@ -18,8 +18,10 @@ import time
 import weakref
 from typing import TYPE_CHECKING
 
+from sherpa.exceptions import StorageError, StorageUnreachableError
 from sherpa.logging import get_logger
 from sherpa.storage._statements import PendingObservation, insert_observations
+from sherpa.storage._urls import display_url
 
 if TYPE_CHECKING:
     from sherpa.storage._channel import TrialChannel
@@ -82,6 +84,8 @@ class BackgroundWriter:
             TimeoutError: observations are still waiting after ``timeout`` seconds.
         """
         self._check_process()
+        if timeout is not None and timeout >= threading.TIMEOUT_MAX:
+            timeout = None  # as long as it takes
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._condition:
             while (self._queue or self._in_flight) and self._thread.is_alive():
@@ -118,8 +122,10 @@ class BackgroundWriter:
             return
         first, *others = self._errors
         self._errors.clear()
-        for other in others:
-            _logger.error("observation not stored: %s", other)
+        if others:  # one line, however many: a finished trial may have sent thousands
+            _logger.error(
+                "%d more observations were not stored; the last: %s", len(others), others[-1]
+            )
         raise first
 
     def _run(self) -> None:
@@ -143,7 +149,7 @@ class BackgroundWriter:
                     refused = insert_observations(executor, self.channel.study_id, batch)
                     errors.extend(reason for _, reason in refused)
                 except Exception as exc:  # the trial script raises it at its next call
-                    errors.append(exc)
+                    errors.append(self._batch_failed(batch, exc))
                 with self._condition:
                     self._errors.extend(errors)
                     self._in_flight = 0
@@ -154,6 +160,25 @@ class BackgroundWriter:
                     self.channel.release(executor)
                 except Exception as exc:  # nothing may escape the thread
                     _logger.debug("closing the metrics connection: %s", exc)
+
+    def _batch_failed(self, batch: list[PendingObservation], exc: Exception) -> StorageError:
+        """The error of a batch the store did not take at all, naming what was lost."""
+        lost = []
+        for number in sorted({observation.number for observation in batch}):
+            iterations = [o.iteration for o in batch if o.number == number]
+            lost.append(
+                f"trial {number}, iterations {iterations[0]}"
+                + ("" if len(iterations) == 1 else f" to {iterations[-1]}")
+            )
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        if not isinstance(exc, StorageError):
+            reason = f"store {display_url(self.channel.url)!r}: {type(exc).__name__}: {reason}"
+        kind = (
+            StorageUnreachableError if isinstance(exc, StorageUnreachableError) else StorageError
+        )
+        error = kind(f"{len(batch)} observations not stored ({'; '.join(lost)}): {reason}")
+        error.__cause__ = exc
+        return error
 
     def _flush_at_exit(self) -> None:
         if os.getpid() != self._pid:  # a forked child: the thread is the parent's
