@@ -24,6 +24,10 @@ PUBLIC_MODULES = [
     "sherpa.client",
     "sherpa.cli",
     "sherpa.plot",
+    "sherpa.core",
+    "sherpa.database",
+    "sherpa.algorithms.core",
+    "sherpa.algorithms.successive_halving",
 ]
 
 SHERPA_NAMES = [
@@ -57,6 +61,17 @@ SHERPA_NAMES = [
     "schedulers.LocalScheduler",
     "schedulers.SLURMScheduler",
     "schedulers.SGEScheduler",
+    # SHERPA's module paths
+    "core.Trial",
+    "core.Study",
+    "core.AlgorithmState",
+    "core.Continuous",
+    "core.optimize",
+    "database.Client",
+    "algorithms.core.Algorithm",
+    "algorithms.core.RandomSearch",
+    "algorithms.core.MedianStoppingRule",
+    "algorithms.successive_halving.SuccessiveHalving",
 ]
 
 

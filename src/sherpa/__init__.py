@@ -42,7 +42,7 @@ __all__ = [
     "storage",
 ]
 
-_LAZY_MODULES = {"algorithms", "plot", "schedulers", "storage"}
+_LAZY_MODULES = {"algorithms", "plot", "schedulers", "storage", "core", "database"}
 _LAZY_ATTRIBUTES = {
     "Study": "sherpa.study",
     "optimize": "sherpa.runner",

@@ -21,7 +21,7 @@ from sherpa.algorithms._repeat import Chain, Repeat
 from sherpa.algorithms._successive_halving import SuccessiveHalving
 
 if TYPE_CHECKING:
-    from sherpa.algorithms import bayesian_optimization
+    from sherpa.algorithms import bayesian_optimization, core, successive_halving
     from sherpa.algorithms._bayesian import BayesianOptimization, GPyOpt
     from sherpa.algorithms._tpe import TPE
 
@@ -42,6 +42,8 @@ __all__ = [
     "StoppingRule",
     "SuccessiveHalving",
     "bayesian_optimization",
+    "core",
+    "successive_halving",
 ]
 
 # The model-based algorithms need scipy, which takes most of a second to import; they load
@@ -54,8 +56,8 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    if name == "bayesian_optimization":
-        return importlib.import_module("sherpa.algorithms.bayesian_optimization")
+    if name in {"bayesian_optimization", "core", "successive_halving"}:  # SHERPA's module paths
+        return importlib.import_module(f"sherpa.algorithms.{name}")
     if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'sherpa.algorithms' has no attribute {name!r}")
