@@ -175,9 +175,25 @@ def test_iteration_never_ends_silently_on_wait() -> None:
     assert study.get_suggestion() is sherpa.AlgorithmState.WAIT
     with pytest.raises(AlgorithmError, match=r"finalize trials \[1\]"):
         next(iterator)
+    study.add_observation(study.trials[0], iteration=1, objective=0.5)
     study.finalize(study.trials[0])
     with pytest.raises(AlgorithmError, match="no trial is running"):
         next(iterator)
+
+
+def test_a_trial_without_observations_cannot_be_completed_but_can_fail() -> None:
+    study = _study(algorithm=RandomSearch(3, seed=0))
+    trial = study.get_suggestion()
+    assert isinstance(trial, sherpa.Trial)
+    with pytest.raises(ValueError, match=r"trial 1 has no observation to complete it with"):
+        study.finalize(trial)
+    study.finalize(trial, status="FAILED")  # nothing was lost: it is still open until now
+    assert study.results["Status"].tolist() == ["FAILED"]
+    diverged = study.get_suggestion()
+    assert isinstance(diverged, sherpa.Trial)
+    study.add_observation(diverged, iteration=1, objective=math.nan)
+    study.finalize(diverged)  # an observation, even NaN, completes it
+    assert study.results["Status"].tolist()[-1] == "COMPLETED"
 
 
 def test_bad_suggestion_is_an_algorithm_error() -> None:

@@ -365,7 +365,9 @@ class Study:
             status: ``COMPLETED``, ``FAILED`` or ``STOPPED``.
 
         Raises:
-            ValueError: ``status`` is not a final status, or the trial was already finalized.
+            ValueError: ``status`` is not a final status, the trial was already finalized, or
+                it is to be ``COMPLETED`` without any observation (as in SHERPA; ``FAILED``
+                and ``STOPPED`` need none).
         """
         state = self._state_of(trial)
         final = status if isinstance(status, TrialStatus) else None
@@ -375,6 +377,11 @@ class Study:
             raise ValueError(f"status must be COMPLETED, FAILED or STOPPED; got {status!r}")
         if state.status.is_finished:
             raise TrialFinishedError(f"trial {trial.id} is already {state.status.value}")
+        if final is TrialStatus.COMPLETED and not state.iterations:
+            raise ValueError(
+                f"trial {trial.id} has no observation to complete it with; add one with "
+                "add_observation, or finalize it with status='FAILED'"
+            )
         if self.storage is not None and self.study_id is not None:
             self.storage.finalize_trial(self.study_id, trial.id, final)
         self._close(state, final)
