@@ -178,3 +178,17 @@ def test_sample_without_a_generator_draws_from_the_module_one(
 )
 def test_grid_points(parameter: sherpa.Parameter, points: int, expected: list[object]) -> None:
     assert parameter.grid_points(points) == pytest.approx(expected)
+
+
+def test_check_value_returns_the_parameter_s_own_value() -> None:
+    choice = sherpa.Choice("c", [1, 2, None])
+    assert choice.check_value(2.0, "v") == 2 and type(choice.check_value(2.0, "v")) is int
+    assert choice.check_value(None, "v") is None
+    with pytest.raises(ValueError, match=r"v must be one of \[1, 2, None\]; got True"):
+        choice.check_value(True, "v")
+    assert sherpa.Choice("b", [True, False]).check_value(True, "v") is True
+    with pytest.raises(ValueError, match="got 1"):
+        sherpa.Choice("b", [True, False]).check_value(1, "v")
+    assert sherpa.Discrete("n", [1, 5]).check_value(3.0, "v") == 3
+    with pytest.raises(TypeError, match=r"v must be a number; got '3' \(str\)"):
+        sherpa.Continuous("x", [0, 5]).check_value("3", "v")

@@ -125,6 +125,7 @@ class Client:
             _logger.warning("Client: test mode without test_parameters; trial.parameters is {}")
         self.test_metrics: list[tuple[int, int, float, dict[str, Any]]] = []
         self.synchronous = synchronous
+        self._pid = os.getpid()
         self._channel: TrialChannel | None = None
         self._heartbeat: Heartbeat | None = None
         self._writer: BackgroundWriter | None = None
@@ -283,19 +284,27 @@ class Client:
             StorageUnreachableError: as :meth:`flush`; the connection is closed all the same.
         """
         _check_timeout(timeout)
-        try:
-            if self._writer is not None:
-                self._writer.close(timeout)
-        finally:
-            self._writer = None
+        writer, self._writer = self._writer, None
+        if os.getpid() != self._pid:  # a forked child: the queue and connection are the parent's
             self._release()
+            return
+        try:
+            if writer is not None:
+                writer.close(timeout)
+        finally:
+            # A writer still waiting for the store keeps using the connection; it is left
+            # open for it (and closed when the process ends) rather than pulled from under it.
+            self._release(keep_channel=writer is not None and writer.is_alive)
 
-    def _release(self) -> None:
+    def _release(self, *, keep_channel: bool = False) -> None:
+        forked = os.getpid() != self._pid  # the connection and the heartbeat are the parent's
         if self._heartbeat is not None:
-            self._heartbeat.stop()
+            if not forked:
+                self._heartbeat.stop()
             self._heartbeat = None
         if self._channel is not None:
-            self._channel.close()
+            if not (forked or keep_channel):
+                self._channel.close()
             self._channel = None
 
 

@@ -71,17 +71,13 @@ RESULTS_COLUMNS = frozenset({"Trial-ID", "Status", "Iteration", "Objective"})
 """The columns every results table has; neither a parameter nor a context key may use them."""
 
 
-_default_rng: np.random.Generator | None = None
+def _generator(rng: np.random.Generator | None) -> np.random.Generator:
+    """``rng``, or a new unseeded generator (SHERPA's ``sample()`` took none)."""
+    if rng is not None:
+        return rng
+    import numpy as np
 
-
-def _module_rng() -> np.random.Generator:
-    """The generator behind ``sample()`` without one (SHERPA's samplers drew from numpy's)."""
-    global _default_rng
-    if _default_rng is None:
-        import numpy as np
-
-        _default_rng = np.random.default_rng()
-    return _default_rng
+    return np.random.default_rng()
 
 
 class Parameter:
@@ -102,8 +98,8 @@ class Parameter:
         """Draw one value uniformly (log-uniformly on log scale).
 
         Args:
-            rng: The generator to draw from; None draws from an unseeded generator of this
-                module (as SHERPA's ``sample()`` did), so pass one for repeatable draws.
+            rng: The generator to draw from; None draws from a new unseeded generator (as
+                SHERPA's ``sample()`` took none), so pass one for repeatable draws.
         """
         raise NotImplementedError
 
@@ -264,7 +260,7 @@ class Continuous(_NumericParameter):
         super().__init__(name, range, scale)
 
     def sample(self, rng: np.random.Generator | None = None) -> float:
-        rng = rng if rng is not None else _module_rng()
+        rng = _generator(rng)
         low, high = self.range
         if self.scale == "log":
             value = math.exp(float(rng.uniform(math.log(low), math.log(high))))
@@ -319,7 +315,7 @@ class Discrete(_NumericParameter):
         return [int(low), int(high)]
 
     def sample(self, rng: np.random.Generator | None = None) -> int:
-        rng = rng if rng is not None else _module_rng()
+        rng = _generator(rng)
         low, high = self.range
         if self.scale == "log":
             value = math.floor(math.exp(rng.uniform(math.log(low), math.log(high + 1))))
@@ -347,13 +343,21 @@ class _ListParameter(Parameter):
         super().__init__(name, _check_sequence(name, range))
 
     def sample(self, rng: np.random.Generator | None = None) -> Any:
-        rng = rng if rng is not None else _module_rng()
+        rng = _generator(rng)
         return self.range[int(rng.integers(len(self.range)))]
 
     def check_value(self, value: Any, where: str) -> Any:
-        if not any(value == v for v in self.range):
-            raise ValueError(f"{where} must be one of {self.range!r}; got {value!r}")
-        return value
+        for candidate in self.range:
+            if value == candidate and type(value) is type(candidate):
+                return candidate
+        for candidate in self.range:  # 2 for 2.0 and the like, but never True for 1
+            if (
+                value == candidate
+                and not isinstance(value, bool)
+                and not isinstance(candidate, bool)
+            ):
+                return candidate
+        raise ValueError(f"{where} must be one of {self.range!r}; got {value!r}")
 
     def grid_points(self, num_points: int) -> list[Any]:
         return list(self.range)

@@ -522,7 +522,9 @@ def test_a_version_1_store_opened_by_many_at_once_is_upgraded_once(
     opened = _open_at_once(url, 4)
     assert [s.schema_version for s in opened] == [2, 2, 2, 2]
     assert capfd.readouterr().err.count("schema upgraded from version 1 to 2") == 1
-    assert SQLStorage(url).get_study("old").name == "old"
+    again = SQLStorage(url)
+    assert again.get_study("old").name == "old"
+    again.close()
 
 
 def test_a_new_store_opened_by_many_at_once_is_created_once(url: str, tmp_path: Path) -> None:
@@ -541,20 +543,24 @@ def test_a_new_store_opened_by_many_at_once_is_created_once(url: str, tmp_path: 
 
 
 def test_a_rollback_journal_sqlite_file_is_put_in_wal_mode_once_its_writer_lets_go(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    sleep = time.sleep
     path = tmp_path / "old.db"
     _create_v1_store(sqlite_url(path))
     writer = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     assert writer.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
     writer.execute("BEGIN IMMEDIATE")  # SQLite refuses the switch to WAL at once, not waiting
     release = threading.Timer(0.3, writer.execute, ("COMMIT",))
+    pauses: list[float] = []
+    monkeypatch.setattr(sherpa.storage._sql.time, "sleep", lambda s: pauses.append(s) or sleep(s))
     release.start()
     try:
         storage = SQLStorage(sqlite_url(path))
     finally:
         release.join()
         writer.close()
+    assert pauses  # the switch was refused at first and tried again
     assert storage.schema_version == 2
     storage.close()
     with contextlib.closing(sqlite3.connect(path)) as conn:

@@ -26,6 +26,7 @@ from sherpa.storage import SQLStorage, sqlite_url
 from sherpa.storage._channel import TrialChannel
 from sherpa.storage._statements import PendingObservation, insert_observations
 from sherpa.storage._urls import sqlite_path
+from sherpa.storage._writer import _describe_iterations
 from sherpa.trial import TrialStatus
 
 
@@ -48,6 +49,32 @@ def store(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SQLStorage]:
     storage.close()
 
 
+@pytest.fixture
+def sqlite_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SQLStorage]:
+    """A study with trial 1 in an SQLite file, and the trial's environment set."""
+    url = sqlite_url(tmp_path / "sherpa.db")
+    storage = SQLStorage(url)
+    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
+    storage.create_trial(study_id, 1, {})
+    monkeypatch.setenv("SHERPA_DB_URL", url)
+    monkeypatch.setenv("SHERPA_STUDY_ID", str(study_id))
+    monkeypatch.setenv("SHERPA_TRIAL_ID", "1")
+    yield storage
+    storage.close()
+
+
+@contextlib.contextmanager
+def writes_held(storage: SQLStorage) -> Iterator[sqlite3.Connection]:
+    """Hold an SQLite store's write lock: the metric writer waits until the block ends."""
+    with contextlib.closing(
+        sqlite3.connect(sqlite_path(storage.url), isolation_level=None)
+    ) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        yield holder
+        if holder.in_transaction:
+            holder.execute("COMMIT")
+
+
 def _stored(store: SQLStorage) -> list[tuple[int, float, dict[str, object]]]:
     study_id = store.get_study("s").id
     return [(o.iteration, o.objective, o.context) for o in store.read_observations(study_id)]
@@ -68,20 +95,21 @@ def test_queued_metrics_are_all_stored_in_order_by_flush(store: SQLStorage) -> N
 
 
 def test_a_refused_metric_is_raised_once_by_flush_and_the_others_are_stored(
-    store: SQLStorage,
+    sqlite_store: SQLStorage,
 ) -> None:
     client = sherpa.Client(synchronous=False)
     trial = client.get_trial()
-    client.send_metrics(trial, 1, 0.1)
-    client.send_metrics(trial, 1, 0.2)  # queued: the store refuses it later
-    client.send_metrics(trial, 2, 0.3)
+    with writes_held(sqlite_store):  # all three are queued before the writer stores any
+        client.send_metrics(trial, 1, 0.1)
+        client.send_metrics(trial, 1, 0.2)  # the store refuses it later
+        client.send_metrics(trial, 2, 0.3)
     with pytest.raises(DuplicateObservationError, match="trial 1 already has an observation"):
         client.flush()
-    assert _stored(store) == [(1, 0.1, {}), (2, 0.3, {})]
+    assert _stored(sqlite_store) == [(1, 0.1, {}), (2, 0.3, {})]
     client.flush()  # raised once
     client.send_metrics(trial, 3, 0.4)
     client.close()
-    assert _stored(store)[-1] == (3, 0.4, {})
+    assert _stored(sqlite_store)[-1] == (3, 0.4, {})
 
 
 def test_a_refusal_is_raised_by_the_next_send_metrics(store: SQLStorage) -> None:
@@ -130,27 +158,17 @@ def test_exit_stores_what_is_queued(store: SQLStorage, tmp_path: Path) -> None:
 
 
 def test_flush_gives_up_after_its_timeout_while_the_store_is_locked(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_store: SQLStorage,
 ) -> None:
-    url = sqlite_url(tmp_path / "sherpa.db")
-    storage = SQLStorage(url)
-    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
-    storage.create_trial(study_id, 1, {})
-    monkeypatch.setenv("SHERPA_DB_URL", url)
-    monkeypatch.setenv("SHERPA_STUDY_ID", str(study_id))
-    monkeypatch.setenv("SHERPA_TRIAL_ID", "1")
     client = sherpa.Client(synchronous=False)
     trial = client.get_trial()
-    with contextlib.closing(sqlite3.connect(sqlite_path(url), isolation_level=None)) as holder:
-        holder.execute("BEGIN IMMEDIATE")  # the writer waits for the lock
+    with writes_held(sqlite_store):  # the writer waits for the lock
         client.send_metrics(trial, 1, 0.5)
         with pytest.raises(TimeoutError, match=r"1 observations not stored after 0\.2 s"):
             client.flush(timeout=0.2)
-        holder.execute("COMMIT")
     client.flush()
-    assert [o.iteration for o in storage.read_observations(study_id)] == [1]
+    assert [row[0] for row in _stored(sqlite_store)] == [1]
     client.close()
-    storage.close()
 
 
 def test_bad_arguments_are_named(store: SQLStorage) -> None:
@@ -168,23 +186,34 @@ def test_a_forked_child_is_told_to_make_its_own_client(store: SQLStorage) -> Non
     client = sherpa.Client(synchronous=False)
     trial = client.get_trial()
     client.send_metrics(trial, 1, 0.5)
+    client.flush()
+    executor = client._channel._executor if client._channel is not None else None
+    connection = getattr(executor, "_conn", None)
     read, write = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the child reports what send_metrics raised, then leaves at once
+    if pid == 0:  # the child reports what send_metrics raised, closes, then leaves at once
         try:
-            client.send_metrics(trial, 2, 0.5)
-            message = "no error"
-        except RuntimeError as exc:
-            message = str(exc)
-        os.write(write, message.encode())
-        os._exit(0)
+            try:
+                client.send_metrics(trial, 2, 0.5)
+                message = "no error"
+            except RuntimeError as exc:
+                message = str(exc)
+            client.close()  # must leave the parent's connection alone
+        except BaseException as exc:  # never let the child go on running the tests
+            message = f"close raised {exc!r}"
+        finally:
+            os.write(write, message.encode())
+            os._exit(0)
     os.close(write)
     with os.fdopen(read) as pipe:
         message = pipe.read()
     os.waitpid(pid, 0)
     assert "before a fork; make a new sherpa.Client in this one" in message
+    client.send_metrics(trial, 3, 0.5)
+    client.flush()
+    assert getattr(executor, "_conn", None) is connection  # not lost, so not replaced
     client.close()
-    assert [row[0] for row in _stored(store)] == [1]
+    assert [row[0] for row in _stored(store)] == [1, 3]
 
 
 def test_a_batch_sent_again_after_its_commit_is_recognised_as_stored(
@@ -278,39 +307,44 @@ def test_a_batch_whose_pipeline_fails_after_its_commit_is_sent_again_and_recogni
     storage.close()
 
 
-def test_a_batch_the_store_cannot_take_names_what_was_lost(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url = sqlite_url(tmp_path / "sherpa.db")
-    storage = SQLStorage(url)
-    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
-    storage.create_trial(study_id, 1, {})
-    storage.close()
-    monkeypatch.setenv("SHERPA_DB_URL", url)
-    monkeypatch.setenv("SHERPA_STUDY_ID", str(study_id))
-    monkeypatch.setenv("SHERPA_TRIAL_ID", "1")
+def test_a_batch_the_store_cannot_take_names_what_was_lost(sqlite_store: SQLStorage) -> None:
     client = sherpa.Client(synchronous=False)
     trial = client.get_trial()
-    for path in tmp_path.glob("sherpa.db*"):
+    sqlite_store.close()
+    for path in Path(sqlite_path(sqlite_store.url)).parent.glob("sherpa.db*"):
         path.unlink()
-    for iteration in (1, 2, 3):
+    for iteration in (1, 2, 3, 7):
         client.send_metrics(trial, iteration, 0.5)
     with pytest.raises(
         StorageUnreachableError,
-        match=r"^3 observations not stored \(trial 1, iterations 1 to 3\): store .*not found",
+        match=r"^4 observations not stored \(trial 1, iterations 1, 2, 3, 7\): store .*not fou",
     ):
         client.flush()
     client.close()
 
 
+@pytest.mark.parametrize(
+    ("iterations", "expected"),
+    [
+        ([4], "iteration 4"),
+        ([1, 2, 3], "iterations 1 to 3"),
+        ([1, 3], "iterations 1, 3"),
+        (list(range(0, 40, 2)), "iterations 0, 2, 4, 6, 8, 10, 12, 14, 16, 18 and 10 more"),
+    ],
+)
+def test_lost_iterations_are_described_compactly(iterations: list[int], expected: str) -> None:
+    assert _describe_iterations(iterations) == expected
+
+
 def test_many_refusals_are_raised_once_and_logged_in_one_line(
-    store: SQLStorage, capfd: pytest.CaptureFixture[str]
+    sqlite_store: SQLStorage, capfd: pytest.CaptureFixture[str]
 ) -> None:
     client = sherpa.Client(synchronous=False)
     trial = client.get_trial()
-    store.finalize_trial(store.get_study("s").id, 1, TrialStatus.COMPLETED)
-    for iteration in range(50):
-        client.send_metrics(trial, iteration, 0.5)
+    sqlite_store.finalize_trial(sqlite_store.get_study("s").id, 1, TrialStatus.COMPLETED)
+    with writes_held(sqlite_store):  # all 50 are queued before the writer learns of any
+        for iteration in range(50):
+            client.send_metrics(trial, iteration, 0.5)
     with pytest.raises(TrialFinishedError, match="iteration 0 was not stored"):
         client.flush()
     err = capfd.readouterr().err
@@ -319,26 +353,55 @@ def test_many_refusals_are_raised_once_and_logged_in_one_line(
     client.close()
 
 
-def test_flush_and_close_take_an_endless_or_bounded_timeout(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url = sqlite_url(tmp_path / "sherpa.db")
-    storage = SQLStorage(url)
-    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
-    storage.create_trial(study_id, 1, {})
-    monkeypatch.setenv("SHERPA_DB_URL", url)
-    monkeypatch.setenv("SHERPA_STUDY_ID", str(study_id))
-    monkeypatch.setenv("SHERPA_TRIAL_ID", "1")
+def test_flush_and_close_take_an_endless_or_bounded_timeout(sqlite_store: SQLStorage) -> None:
     client = sherpa.Client(synchronous=False)
     trial = client.get_trial()
     client.send_metrics(trial, 1, 0.5)
     client.flush(timeout=math.inf)
-    with contextlib.closing(sqlite3.connect(sqlite_path(url), isolation_level=None)) as holder:
-        holder.execute("BEGIN IMMEDIATE")  # the writer waits for the lock
+    with writes_held(sqlite_store):
         client.send_metrics(trial, 2, 0.5)
-        with pytest.raises(TimeoutError, match=r"not stored after 0\.2 s"):
+        with pytest.raises(TimeoutError, match=r"1 observations not stored after 0\.2 s"):
             client.close(timeout=0.2)
-        holder.execute("COMMIT")
-    with pytest.raises(RuntimeError, match="the client is closed"):
-        client.send_metrics(trial, 3, 0.5)
+        with pytest.raises(RuntimeError, match="the client is closed"):
+            client.send_metrics(trial, 3, 0.5)
+    # The batch that was in the store's hands is stored once the store answers: the
+    # connection was left to the writer, not closed under it.
+    deadline = time.monotonic() + 30
+    while len(_stored(sqlite_store)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert [row[0] for row in _stored(sqlite_store)] == [1, 2]
+
+
+def test_a_retry_is_recognised_even_when_the_server_rounds_floats_it_sends(
+    postgres_url: str,
+) -> None:
+    # With extra_float_digits = 0 (the default before PostgreSQL 12) a double read back as
+    # text is rounded; the check that a row is our own must not depend on reading it back.
+    storage = SQLStorage(postgres_url)
+    study_id = storage.create_study("s", lower_is_better=True, parameters=[]).id
+    storage.create_trial(study_id, 1, {})
+    rounding = postgres_url + ("&" if "?" in postgres_url else "?")
+    channel = TrialChannel(rounding + "options=-c%20extra_float_digits%3D0", study_id)
+    executor = channel.open_for_thread()
+    assert executor.query("SHOW extra_float_digits", {}) == [("0",)]
+    batch = [PendingObservation(1, i, 1 / 3 + i, {"k": i}, time.time() + i / 7) for i in range(50)]
+    batch.append(PendingObservation(1, 50, math.nan, {}, time.time()))
+    assert insert_observations(executor, study_id, batch) == []
+    assert insert_observations(executor, study_id, batch) == []
+    channel.close()
     storage.close()
+
+
+def test_a_server_error_is_not_reported_as_an_unreachable_server(postgres_url: str) -> None:
+    from sherpa.exceptions import StorageError
+    from sherpa.storage._psycopg import PsycopgExecutor
+
+    timing_out = postgres_url + ("&" if "?" in postgres_url else "?")
+    executor = PsycopgExecutor(timing_out + "options=-c%20statement_timeout%3D50")
+    connection = executor._conn
+    with pytest.raises(StorageError, match="canceling statement due to statement timeout") as info:
+        executor.query("SELECT pg_sleep(1)", {})
+    assert not isinstance(info.value, StorageUnreachableError)
+    assert executor._conn is connection  # a healthy connection is kept
+    assert executor.query("SELECT 1", {}) == [(1,)]
+    executor.close()

@@ -117,9 +117,14 @@ class LocalScheduler(Scheduler):
         try:
             log.parent.mkdir(parents=True, exist_ok=True)
             out = open(log, "wb")  # noqa: SIM115 (closed below, once the child has its copy)
-        except OSError as exc:
-            self._pool.give_back(resource)
+        except (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+            self._pool.give_back(resource)  # no later job could write its log either
             raise SchedulerUnusableError(
+                f"LocalScheduler: cannot write the job log {str(log)!r}: {exc}"
+            ) from exc
+        except OSError as exc:  # e.g. out of file descriptors or disk space: may pass
+            self._pool.give_back(resource)
+            raise JobSubmissionError(
                 f"LocalScheduler: cannot write the job log {str(log)!r}: {exc}"
             ) from exc
         try:

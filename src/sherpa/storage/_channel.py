@@ -22,7 +22,7 @@ from sherpa.storage._statements import (
     insert_observation,
     record_heartbeat,
 )
-from sherpa.storage._urls import display_url, is_sqlite_url, server_address, sqlite_path
+from sherpa.storage._urls import is_sqlite_url, sqlite_path, unreachable
 
 __all__ = ["TrialChannel"]
 
@@ -101,13 +101,10 @@ class _ServerExecutor:
         self._inner = inner
         self.dialect = inner.dialect
         self._lost = sa.exc.OperationalError
-        self._shown, self._address = display_url(url), server_address(url)
+        self._url = url
 
     def _failed(self, exc: Exception) -> StorageUnreachableError:
-        reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
-        return StorageUnreachableError(
-            f"store {self._shown!r} cannot be reached ({self._address}): {reason}"
-        )
+        return unreachable(self._url, getattr(exc, "orig", exc))
 
     def execute(self, sql: str, params: dict[str, Any]) -> int:
         try:

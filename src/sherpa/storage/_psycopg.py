@@ -19,31 +19,43 @@ import logging
 import re
 import threading
 import urllib.parse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from importlib.util import find_spec
 from typing import Any
 
-from sherpa.exceptions import StorageUnreachableError
-from sherpa.storage._urls import display_url, server_address
+from sherpa.exceptions import StorageError, StorageUnreachableError
+from sherpa.storage._urls import describe_error, display_url, unreachable
 
 __all__ = ["PsycopgExecutor", "serves"]
 
 _SCHEMES = frozenset({"postgresql", "postgresql+psycopg", "postgres"})
 _NAMED = re.compile(r"(?<!:):(\w+)")
 CONNECT_TIMEOUT_S = 30
+CLOSE_WAIT_S = 1.0
+"""How long closing waits for another thread's statement in progress."""
+
+
+_teardown = threading.local()
+
+
+@contextlib.contextmanager
+def _quiet_pipeline_teardown() -> Iterator[None]:
+    """Within, this thread's pipeline teardown notes from psycopg are dropped."""
+    _teardown.quiet = True
+    try:
+        yield
+    finally:
+        _teardown.quiet = False
 
 
 def _not_pipeline_teardown(record: logging.LogRecord) -> bool:
-    """False for psycopg's note that a pipeline could not be closed on a failed connection.
-
-    :meth:`PsycopgExecutor.execute_many` handles that failure itself (a new connection, the
-    batch sent again); psycopg's note would print a warning into the trial's log.
-    """
-    args = record.args if isinstance(record.args, tuple) else ()
+    """False for psycopg's note that a pipeline could not be closed on a failed connection,
+    logged inside :meth:`PsycopgExecutor.execute_many`, which handles that failure itself (a
+    new connection, the batch sent again); the note would print a warning into the trial's
+    log. Every other psycopg record passes."""
     return not (
-        str(record.msg).startswith("error ignored terminating")
-        and bool(args)
-        and type(args[0]).__name__ == "Pipeline"
+        getattr(_teardown, "quiet", False)
+        and str(record.msg).startswith("error ignored terminating")
     )
 
 
@@ -109,78 +121,78 @@ class PsycopgExecutor:
         import psycopg
 
         self._psycopg = psycopg
+        self._url = url
         self._arguments = connection_arguments(url)
-        self._shown, self._address = display_url(url), server_address(url)
         self._lock = threading.Lock()
+        self._closed = False
         self._conn = self._connect()
         psycopg_logger = logging.getLogger("psycopg")
         if _not_pipeline_teardown not in psycopg_logger.filters:
             psycopg_logger.addFilter(_not_pipeline_teardown)
 
     def _connect(self) -> Any:
+        if self._closed:
+            raise StorageUnreachableError(
+                f"store {display_url(self._url)!r}: this process closed its connection"
+            )
         try:
             return self._psycopg.connect(**self._arguments, autocommit=True)
         except self._psycopg.Error as exc:
-            raise self._failed(exc) from None
-
-    def _failed(self, exc: Exception) -> StorageUnreachableError:
-        reason = (str(exc).strip() or type(exc).__name__).splitlines()[0]
-        return StorageUnreachableError(
-            f"store {self._shown!r} cannot be reached ({self._address}): {reason}"
-        )
-
-    def _run(self, sql: str, params: dict[str, Any]) -> Any:
-        with self._lock:
-            return self._run_locked(sql, params)
-
-    def _run_locked(self, sql: str, params: dict[str, Any]) -> Any:
-        return self._retrying(lambda: self._conn.execute(_pyformat(sql), params))
+            raise unreachable(self._url, exc) from None
 
     def _retrying(self, work: Callable[[], Any]) -> Any:
+        """Run ``work`` (with the lock held); on a lost connection, once more on a new one.
+
+        A connection counts as lost when psycopg marks it broken, and also when a base
+        ``OperationalError`` (no server error code) ends a pipeline: psycopg does not always
+        mark the connection broken then. Errors the server reports (a statement timeout, a
+        deadlock, a full disk) are raised as :class:`StorageError` with the server's message.
+        """
         for attempt in (1, 2):
             if self._conn.closed or self._conn.broken:
                 self._conn = self._connect()
             try:
                 return work()
             except self._psycopg.OperationalError as exc:
-                if attempt == 2 or not self._conn.broken:
-                    raise self._failed(exc) from exc
+                lost = self._conn.broken or type(exc) is self._psycopg.OperationalError
+                if not lost:
+                    raise StorageError(
+                        f"store {display_url(self._url)!r}: {describe_error(exc)}"
+                    ) from exc
+                with contextlib.suppress(Exception):
+                    self._conn.close()
+                if attempt == 2:
+                    raise unreachable(self._url, exc) from exc
         raise AssertionError("unreachable")
+
+    def _run_locked(self, sql: str, params: dict[str, Any]) -> Any:
+        return self._retrying(lambda: self._conn.execute(_pyformat(sql), params))
 
     def execute(self, sql: str, params: dict[str, Any]) -> int:
         """Run a write; return the number of rows it changed."""
-        return int(self._run(sql, params).rowcount)
+        with self._lock:
+            return int(self._run_locked(sql, params).rowcount)
 
     def execute_many(self, sql: str, params: Sequence[dict[str, Any]]) -> list[int]:
         """Run a write once per parameter set, pipelined: one round trip, one transaction.
 
-        A connection that fails during the batch is closed and the batch sent once more on a
-        new one (psycopg does not always mark a connection broken when it fails inside a
-        pipeline). Rows of a first try that committed come back as unchanged; the caller
-        recognises them as its own (:func:`sherpa.storage._statements.insert_observations`).
+        A batch whose connection is lost is sent once more on a new one. Rows of a first try
+        that committed then come back as unchanged; the caller recognises them as its own
+        (:func:`sherpa.storage._statements.insert_observations`).
         """
         query = _pyformat(sql)
 
         def pipelined() -> list[int]:
             with contextlib.ExitStack() as stack:
                 if self._psycopg.Pipeline.is_supported():  # libpq 14 or later
+                    stack.enter_context(_quiet_pipeline_teardown())
                     stack.enter_context(self._conn.pipeline())
                 stack.enter_context(self._conn.transaction())
                 cursors = [self._conn.execute(query, each) for each in params]
             return [int(cursor.rowcount) for cursor in cursors]
 
         with self._lock:
-            for attempt in (1, 2):
-                if self._conn.closed or self._conn.broken:
-                    self._conn = self._connect()
-                try:
-                    return pipelined()
-                except self._psycopg.OperationalError as exc:
-                    with contextlib.suppress(Exception):
-                        self._conn.close()
-                    if attempt == 2:
-                        raise self._failed(exc) from exc
-        raise AssertionError("unreachable")
+            return list(self._retrying(pipelined))
 
     def query(self, sql: str, params: dict[str, Any]) -> list[tuple[Any, ...]]:
         """Run a read; return its rows."""
@@ -188,5 +200,15 @@ class PsycopgExecutor:
             return [tuple(row) for row in self._run_locked(sql, params).fetchall()]
 
     def close(self) -> None:
-        """Close the connection."""
-        self._conn.close()
+        """Close the connection; it is never opened again.
+
+        Waits a moment for a statement in progress in another thread (the heartbeat's, the
+        metric writer's), then closes regardless: a server that hangs must not hang the trial.
+        """
+        self._closed = True
+        locked = self._lock.acquire(timeout=CLOSE_WAIT_S)
+        try:
+            self._conn.close()
+        finally:
+            if locked:
+                self._lock.release()

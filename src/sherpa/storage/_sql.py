@@ -27,7 +27,7 @@ from sherpa.storage._records import (
     TrialRecord,
 )
 from sherpa.storage._statements import database_now_sql, insert_observation, record_heartbeat
-from sherpa.storage._urls import display_url, is_sqlite_url, server_address, sqlite_path
+from sherpa.storage._urls import display_url, is_sqlite_url, sqlite_path, unreachable
 from sherpa.trial import TrialStatus
 
 __all__ = ["EngineExecutor", "ObservationCursor", "SQLStorage", "create_server_engine"]
@@ -137,29 +137,22 @@ def create_server_engine(url: str, *, autocommit: bool = False) -> Engine:
             pass
     except sa.exc.DBAPIError as exc:
         engine.dispose()
-        reason = (str(exc.orig).strip() or type(exc.orig).__name__).splitlines()[0]
-        raise StorageUnreachableError(
-            f"store {shown!r} cannot be reached ({server_address(url)}): {reason}"
-        ) from None
-    sa.event.listen(engine, "handle_error", functools.partial(_lost_server, shown, url))
+        raise unreachable(url, exc.orig or exc) from None
+    sa.event.listen(engine, "handle_error", functools.partial(_lost_server, url))
     return engine
 
 
-def _lost_server(shown: str, url: str, context: sa.engine.ExceptionContext) -> None:
+def _lost_server(url: str, context: sa.engine.ExceptionContext) -> None:
     """Turn a connection to the server that failed or broke into StorageUnreachableError.
 
     A server that stops or becomes unreachable while a run goes on then gives one error
-    naming its address, not a driver's traceback. Other database errors pass unchanged.
+    naming its address, not a driver's traceback. Other database errors pass unchanged, and
+    so does the pool's check of an idle connection (it opens a new one when that fails).
     """
-    if context.is_pre_ping:  # the pool's check of an idle connection: it opens a new one
+    if getattr(context, "is_pre_ping", False):  # the attribute came in SQLAlchemy 2.0.5
         return
-    if not (context.is_disconnect or context.connection is None):
-        return
-    original = context.original_exception
-    reason = (str(original).strip() or type(original).__name__).splitlines()[0]
-    raise StorageUnreachableError(
-        f"store {shown!r} cannot be reached ({server_address(url)}): {reason}"
-    ) from original
+    if context.is_disconnect or context.connection is None:
+        raise unreachable(url, context.original_exception) from context.original_exception
 
 
 @dataclasses.dataclass

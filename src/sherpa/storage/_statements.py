@@ -15,7 +15,12 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sherpa._convert import dumps_json
-from sherpa.exceptions import DuplicateObservationError, TrialFinishedError, UnknownTrialError
+from sherpa.exceptions import (
+    DuplicateObservationError,
+    StorageError,
+    TrialFinishedError,
+    UnknownTrialError,
+)
 from sherpa.trial import TrialStatus
 
 __all__ = [
@@ -42,10 +47,14 @@ _INSERT_OBSERVATION = (
     "ON CONFLICT (trial_id, iteration) DO NOTHING"
 )
 
-_SELECT_OBSERVATION_TIME = (
-    "SELECT o.created_at FROM sherpa_observations o JOIN sherpa_trials t ON o.trial_id = t.id "
-    "WHERE t.study_id = :study_id AND t.number = :number AND o.iteration = :iteration"
+_SELECT_OWN_OBSERVATION = (
+    "SELECT COUNT(*) FROM sherpa_observations o JOIN sherpa_trials t ON o.trial_id = t.id "
+    "WHERE t.study_id = :study_id AND t.number = :number AND o.iteration = :iteration "
+    "AND o.created_at = :created_at AND o.context = :context AND {objective}"
 )
+"""Whether the stored observation at an iteration is this very one: the same creation time,
+context and objective, compared by the database (parameters travel exactly; a float read
+back as text may not)."""
 
 _RECORD_HEARTBEAT = (
     "UPDATE sherpa_trials SET heartbeat_at = {now}, host = :host, pid = :pid "
@@ -118,24 +127,34 @@ def _observation_params(study_id: int, observation: PendingObservation) -> dict[
     }
 
 
-def _refusal(
-    executor: Executor, study_id: int, observation: PendingObservation
-) -> UnknownTrialError | TrialFinishedError | DuplicateObservationError | None:
-    """Why the store did not take ``observation`` (its insert changed no row).
+def _is_stored(executor: Executor, study_id: int, observation: PendingObservation) -> bool:
+    """Whether ``observation`` itself is in the store: a retried insert whose first try
+    committed but whose reply was lost."""
+    params = _observation_params(study_id, observation)
+    if params["objective"] is None:
+        sql = _SELECT_OWN_OBSERVATION.format(objective="o.objective IS NULL")
+        del params["objective"]
+    else:
+        sql = _SELECT_OWN_OBSERVATION.format(objective="o.objective = :objective")
+    return bool(executor.query(sql, params)[0][0])
 
-    None when the stored row is this very observation (same creation time): an insert
-    retried after its first try committed but its reply was lost.
-    """
-    params = {"study_id": study_id, "number": observation.number}
-    stored = executor.query(
-        _SELECT_OBSERVATION_TIME, {**params, "iteration": observation.iteration}
-    )
-    if stored and stored[0][0] == observation.created_at:
-        return None
+
+def _status(executor: Executor, study_id: int, number: int) -> str | UnknownTrialError:
     try:
-        _, status = fetch_trial(executor, study_id, observation.number)
+        return fetch_trial(executor, study_id, number)[1]
     except UnknownTrialError as exc:
         return exc
+
+
+def _refusal(
+    executor: Executor, study_id: int, observation: PendingObservation, status: str | Exception
+) -> Exception | None:
+    """Why the store did not take ``observation`` (its insert changed no row), given the
+    trial's ``status``; None when the stored row is this very observation."""
+    if _is_stored(executor, study_id, observation):
+        return None
+    if isinstance(status, Exception):
+        return status
     if status != TrialStatus.INTERMEDIATE.value:
         return TrialFinishedError(
             f"trial {observation.number} is already {status}; its observation at iteration "
@@ -164,7 +183,7 @@ def insert_observation(
     """
     observation = PendingObservation(number, iteration, objective, context, time.time())
     if executor.execute(_INSERT_OBSERVATION, _observation_params(study_id, observation)) != 1:
-        reason = _refusal(executor, study_id, observation)
+        reason = _refusal(executor, study_id, observation, _status(executor, study_id, number))
         if reason is not None:
             raise reason
 
@@ -179,9 +198,22 @@ def insert_observations(
     """
     params = [_observation_params(study_id, observation) for observation in observations]
     counts = executor.execute_many(_INSERT_OBSERVATION, params)
+    unchanged = [o for o, count in zip(observations, counts, strict=True) if count != 1]
     refused: list[tuple[PendingObservation, Exception]] = []
-    for observation, count in zip(observations, counts, strict=True):
-        if count != 1 and (reason := _refusal(executor, study_id, observation)) is not None:
+    statuses: dict[int, str | Exception] = {}
+    for index, observation in enumerate(unchanged):
+        try:
+            if observation.number not in statuses:
+                statuses[observation.number] = _status(executor, study_id, observation.number)
+            reason = _refusal(executor, study_id, observation, statuses[observation.number])
+        except Exception as exc:  # the batch is stored; only these could not be checked
+            reason = StorageError(
+                f"trial {observation.number}: the store did not take the observation at "
+                f"iteration {observation.iteration}, and why could not be read: {exc}"
+            )
+            refused += [(o, reason) for o in unchanged[index:]]
+            break
+        if reason is not None:
             refused.append((observation, reason))
     return refused
 

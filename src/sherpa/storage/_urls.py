@@ -6,13 +6,17 @@ import os
 import urllib.parse
 from pathlib import Path
 
+from sherpa.exceptions import StorageUnreachableError
+
 __all__ = [
     "DEFAULT_DB_FILENAME",
+    "describe_error",
     "display_url",
     "is_sqlite_url",
     "server_address",
     "sqlite_path",
     "sqlite_url",
+    "unreachable",
 ]
 
 DEFAULT_DB_FILENAME = "sherpa.db"
@@ -70,3 +74,19 @@ def server_address(url: str) -> str:
     if host.startswith("/"):
         return f"Unix socket in {host!r}, port {port or 'default'}"
     return f"host {host or 'localhost'!r}, port {port or 'default'}"
+
+
+def describe_error(exc: BaseException) -> str:
+    """The first line of an exception's message (its type's name when it has none)."""
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def unreachable(url: str, exc: BaseException) -> StorageUnreachableError:
+    """The error for a server store that refused or lost a connection: names its address.
+
+    The password never appears (see :func:`display_url`).
+    """
+    return StorageUnreachableError(
+        f"store {display_url(url)!r} cannot be reached ({server_address(url)}): "
+        f"{describe_error(exc)}"
+    )

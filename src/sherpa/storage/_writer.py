@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from sherpa.exceptions import StorageError, StorageUnreachableError
 from sherpa.logging import get_logger
 from sherpa.storage._statements import PendingObservation, insert_observations
-from sherpa.storage._urls import display_url
+from sherpa.storage._urls import describe_error, display_url
 
 if TYPE_CHECKING:
     from sherpa.storage._channel import TrialChannel
@@ -66,6 +66,13 @@ class BackgroundWriter:
 
         The observation is queued even then: the error names the earlier one that was not
         stored. Waits while ``MAX_QUEUED`` observations are queued.
+
+        Args:
+            observation: The observation to store.
+
+        Raises:
+            RuntimeError: the writer is closed, or belongs to the process this one forked
+                from.
         """
         self._check_process()
         with self._condition:
@@ -79,6 +86,10 @@ class BackgroundWriter:
 
     def flush(self, timeout: float | None = None) -> None:
         """Wait until every queued observation is stored or refused; raise the first refusal.
+
+        Args:
+            timeout: At most this many seconds; None (or more than the platform can wait)
+                waits as long as it takes.
 
         Raises:
             TimeoutError: observations are still waiting after ``timeout`` seconds.
@@ -98,10 +109,28 @@ class BackgroundWriter:
                 self._condition.wait(left)
             self._raise_errors()
 
-    def close(self, timeout: float | None = None) -> None:
-        """Flush, then end the thread; raise the first refusal, like :meth:`flush`."""
+    def close(self, timeout: float | None = None) -> bool:
+        """Flush, then end the thread; raise the first refusal, like :meth:`flush`.
+
+        After a timeout the queued observations are dropped (the error says how many); one
+        batch may still be in the store's hands, and the thread ends once it has its answer.
+
+        Args:
+            timeout: At most this many seconds for the queue; None waits as long as it takes.
+
+        Returns:
+            Whether the thread has ended (False: it still waits for the store).
+        """
         try:
             self.flush(timeout)
+        except TimeoutError:
+            with self._condition:
+                dropped = len(self._queue)
+                self._queue.clear()
+            raise TimeoutError(
+                f"Client.close: {dropped + self._in_flight} observations not stored after "
+                f"{timeout} s; the {dropped} still queued were dropped"
+            ) from None
         finally:
             with self._condition:
                 self._closing = True
@@ -109,6 +138,12 @@ class BackgroundWriter:
             if self._thread is not threading.current_thread():
                 self._thread.join(1.0)
             self._exit_hook.detach()
+        return not self._thread.is_alive()
+
+    @property
+    def is_alive(self) -> bool:
+        """Whether the thread still runs (it may wait for the store after a timed-out close)."""
+        return self._thread.is_alive()
 
     def _check_process(self) -> None:
         if os.getpid() != self._pid:  # the writer thread stayed in the parent
@@ -166,11 +201,8 @@ class BackgroundWriter:
         lost = []
         for number in sorted({observation.number for observation in batch}):
             iterations = [o.iteration for o in batch if o.number == number]
-            lost.append(
-                f"trial {number}, iterations {iterations[0]}"
-                + ("" if len(iterations) == 1 else f" to {iterations[-1]}")
-            )
-        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            lost.append(f"trial {number}, {_describe_iterations(iterations)}")
+        reason = describe_error(exc)
         if not isinstance(exc, StorageError):
             reason = f"store {display_url(self.channel.url)!r}: {type(exc).__name__}: {reason}"
         kind = (
@@ -186,7 +218,18 @@ class BackgroundWriter:
         try:
             self.close(EXIT_FLUSH_S)
         except Exception as exc:  # at exit there is nobody left to raise to
-            _logger.error("at exit: %s", exc)
+            _logger.error("Client, at interpreter exit: %s", exc)
+
+
+def _describe_iterations(iterations: list[int]) -> str:
+    """``iteration 4``, ``iterations 1 to 500`` (a run), or the list, shortened past ten."""
+    if len(iterations) == 1:
+        return f"iteration {iterations[0]}"
+    if iterations == list(range(iterations[0], iterations[0] + len(iterations))):
+        return f"iterations {iterations[0]} to {iterations[-1]}"
+    shown = ", ".join(map(str, iterations[:10]))
+    more = f" and {len(iterations) - 10} more" if len(iterations) > 10 else ""
+    return f"iterations {shown}{more}"
 
 
 def _flush_at_exit(ref: weakref.ReferenceType[BackgroundWriter]) -> None:
