@@ -1038,3 +1038,47 @@ def test_optimize_runs_sharing_an_output_dir_keep_their_job_files_apart(
     assert sorted(p.name for p in jobs.iterdir()) == ["study2_trial_1.out", "trial_1.out"]
     assert (jobs / "trial_1.out").read_text() == "run 1.0\n"
     assert (jobs / "study2_trial_1.out").read_text() == "run 2.0\n"
+
+
+LEADER_TRIAL = """
+import os, time
+import sherpa
+
+client = sherpa.Client()
+trial = client.get_trial()
+x = trial.parameters["x"]
+if x > 5:  # a bad trial that runs ahead, then computes a long epoch
+    for i in (1, 2, 3):
+        client.send_metrics(trial=trial, iteration=i, objective=x)
+    open(os.path.join(os.environ["SHERPA_OUTPUT_DIR"], "leader_waits"), "w").close()
+    time.sleep(60)
+    client.send_metrics(trial=trial, iteration=4, objective=x)
+else:  # a good one that catches up once the leader waits
+    while not os.path.exists(os.path.join(os.environ["SHERPA_OUTPUT_DIR"], "leader_waits")):
+        time.sleep(0.02)
+    for i in (1, 2, 3):
+        client.send_metrics(trial=trial, iteration=i, objective=x)
+        time.sleep(0.1)
+"""
+
+
+def test_a_waiting_trial_is_judged_again_when_another_reaches_its_iteration(
+    write_script: Callable[..., Path],
+    run_optimize: Callable[..., dict[str, Any]],
+    read_results: Callable[[Path], list[dict[str, str]]],
+    final_rows: Callable[[list[dict[str, str]]], dict[int, dict[str, str]]],
+    tmp_path: Path,
+) -> None:
+    # The median rule compares trial 1 at iteration 3 only once trial 2 has reached it; by
+    # then trial 1 reports nothing for a minute, so only a second look can stop it.
+    started = time.monotonic()
+    run_optimize(
+        parameters=[sherpa.Choice("x", [1, 10])],
+        algorithm=sherpa.algorithms.Iterate([{"x": 10}, {"x": 1}]),
+        filename=write_script(LEADER_TRIAL),
+        stopping_rule=sherpa.algorithms.MedianStoppingRule(min_iterations=1, min_trials=1),
+        max_concurrent=2,
+    )
+    assert time.monotonic() - started < 30
+    finals = final_rows(read_results(tmp_path / "out" / "results.csv"))
+    assert {n: r["Status"] for n, r in finals.items()} == {1: "STOPPED", 2: "COMPLETED"}

@@ -244,10 +244,10 @@ class _Runner:
         while self.signals.received is None:
             ended = self._poll_jobs()
             changed = self.storage.has_changed()
-            touched = self._ingest() if changed or ended else set()
+            touched, advanced = self._ingest() if changed or ended else (set(), {})
             self._finish(ended)
             if changed:
-                self._stop_unpromising(touched)
+                self._stop_unpromising(touched, advanced)
             self._fill_slots()
             if self.done and not self.running and not self.resubmissions:
                 return
@@ -314,15 +314,31 @@ class _Runner:
             ended.append((self.running[number], JobStatus.UNKNOWN))
         return ended
 
-    def _ingest(self) -> set[int]:
+    def _ingest(self) -> tuple[set[int], dict[int, tuple[int, int]]]:
+        """Read the new observations.
+
+        Returns:
+            The trials they belong to, and for each running one of those the span of
+            iterations it newly covers: ``(highest before, highest now)``.
+        """
         records = self.storage.read_new_observations(self.study_id, self.observations)
         touched = set()
+        before: dict[int, int] = {}
         for record in records:
+            entry = self.running.get(record.trial_number)
+            if entry is not None and record.trial_number not in before:
+                last = self.study.last_iteration(entry.trial)
+                before[record.trial_number] = -1 if last is None else last
             if self.study.ingest(record):
                 touched.add(record.trial_number)
         if records:
             self.results_dirty = True
-        return touched
+        advanced = {}
+        for number, last in before.items():
+            now = self.study.last_iteration(self.running[number].trial)
+            if now is not None and now > last:
+                advanced[number] = (last, now)
+        return touched, advanced
 
     def _finish(self, ended: list[tuple[_Running, JobStatus]]) -> None:
         for entry, status in ended:
@@ -402,9 +418,25 @@ class _Runner:
         if self.running and time.monotonic() >= self.progress_due_at:
             _logger.log(self.level, "progress: %s", self._progress())
 
-    def _stop_unpromising(self, touched: set[int]) -> None:
+    def _stop_unpromising(self, touched: set[int], advanced: dict[int, tuple[int, int]]) -> None:
+        """Ask the stopping rule about the trials that reported, and about those that another
+        trial has just caught up with.
+
+        A rule such as the median rule compares a trial at its latest iteration with the
+        trials that reached it. A trial that waits between two reports (a long epoch) is
+        therefore asked again as soon as another trial reaches its iteration: otherwise it
+        would be asked only at its next report, when it may be ahead of everyone again.
+        """
         requested = self.storage.stop_requested(self.study_id) if self.running else set()
-        for number in touched | requested:
+        caught_up = set()
+        if advanced and self.study.stopping_rule is not None:
+            for number, running in self.running.items():
+                last = self.study.last_iteration(running.trial)
+                if number in touched or last is None:
+                    continue
+                if any(old < last <= new for old, new in advanced.values()):
+                    caught_up.add(number)
+        for number in touched | requested | caught_up:
             entry = self.running.get(number)
             if entry is None or entry.stopping:
                 continue

@@ -458,6 +458,10 @@ class Study:
         """How many observations ``trial`` has."""
         return len(self._state_of(trial).iterations)
 
+    def last_iteration(self, trial: Trial) -> int | None:
+        """The highest iteration ``trial`` has reported, or None before its first."""
+        return self._state_of(trial).last_iteration
+
     def best_observation(self, trial: Trial) -> tuple[int, float, dict[str, Any]] | None:
         """``(iteration, objective, context)`` of the trial's best observation, if any."""
         return self._state_of(trial).best
