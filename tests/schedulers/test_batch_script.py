@@ -455,3 +455,36 @@ def test_job_script_records_the_exit_code_of_a_trial_that_ends_on_a_forwarded_si
             process.wait()
         codes.append(read_exit_file(exit_file))
     assert codes == [3] * 20
+
+
+DEFAULT_DEATH = """
+import os, signal, sys, time
+for name in ("SIGTERM", "SIGINT", "SIGHUP"):
+    signal.signal(getattr(signal, name), signal.SIG_DFL)  # dies of any of them
+with open(sys.argv[1] + ".pid", "w") as f:
+    f.write(str(os.getpid()))
+while True:
+    time.sleep(0.05)
+"""
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
+def test_job_script_records_a_stopping_signal_that_reached_only_the_command(
+    tmp_path: Path, signum: signal.Signals
+) -> None:
+    # scancel signals every process of the job in no fixed order: the command may be gone
+    # before the script's own trap runs. The record must say "stopped" all the same.
+    exit_file = tmp_path / "job.exit"
+    trial = tmp_path / "dies.py"
+    trial.write_text(DEFAULT_DEATH)
+    base = str(tmp_path / "trial")
+    script = _write(tmp_path, job_script([PY, str(trial), base], {}, tmp_path, exit_file, None))
+    process = subprocess.Popen(["bash", str(script)])
+    try:
+        os.kill(int(_wait_for(Path(base + ".pid"))), signum)  # the command only
+        assert process.wait(timeout=20) == 128 + signum
+    finally:
+        process.kill()
+        process.wait()
+    assert exit_file.read_text() == f"signal {signum.name.removeprefix('SIG')}\n"
+    assert read_exit_file(exit_file) == -signum

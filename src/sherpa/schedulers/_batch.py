@@ -502,7 +502,10 @@ def job_script(
 
     The record is ``exit <code>`` with the command's exit code, or ``signal <NAME>`` when the
     job was stopped by SIGTERM, SIGINT or SIGHUP (what ``scancel`` and ``qdel -notify``-style
-    cancellations send); it is written under a temporary name and renamed into place. The
+    cancellations send), whether the script or only the command received it (a command
+    that ends with status 128 + the signal's number counts as stopped by it: a batch system
+    signals every process of the job, in no fixed order); it is written under a temporary
+    name and renamed into place. The
     command runs in the background so that the script can forward signals to it (SIGUSR1 and
     SIGUSR2 pass through unchanged, e.g. for a batch system's pre-timeout warning), with
     SIGINT and SIGQUIT restored to their defaults, which bash would otherwise ignore in a
@@ -555,7 +558,15 @@ def job_script(
         '    case "$sherpa_again" in -1 | 127) ;; *) sherpa_status=$sherpa_again ;; esac',
         "    break",
         "done",
-        'sherpa_record "exit $sherpa_status"',
+        # A trial killed by a stopping signal is a cancelled job, even when the batch system
+        # signalled it a moment before this script (whose trap would otherwise record it).
+        'case "$sherpa_status" in',
+        *(
+            f'    {128 + signal.Signals[f"SIG{name}"]}) sherpa_record "signal {name}" ;;'
+            for name in _STOPPING_SIGNALS
+        ),
+        '    *) sherpa_record "exit $sherpa_status" ;;',
+        "esac",
         'exit "$sherpa_status"',
     ]
     return "\n".join(lines) + "\n"
