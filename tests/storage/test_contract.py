@@ -32,13 +32,6 @@ from sherpa.storage._statements import _INSERT_OBSERVATION
 from sherpa.trial import TrialStatus
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("postgres_url"))
-    return sqlite_url(tmp_path / "sherpa.db")
-
-
 @pytest.fixture
 def storage(url: str) -> Iterator[SQLStorage]:
     store = SQLStorage(url)

@@ -30,13 +30,6 @@ from sherpa.storage._writer import _describe_iterations
 from sherpa.trial import TrialStatus
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "postgresql":
-        return str(request.getfixturevalue("postgres_url"))
-    return sqlite_url(tmp_path / "sherpa.db")
-
-
 @pytest.fixture
 def store(url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[SQLStorage]:
     storage = SQLStorage(url)
